@@ -1,0 +1,12 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// subcommands lists the top-level commands, in help order.
+func subcommands() []*cobra.Command {
+	return []*cobra.Command{
+		newLintCmd(),
+		newParseCmd(),
+		newVersionCmd(),
+	}
+}
