@@ -6,6 +6,9 @@ import "github.com/spf13/cobra"
 func subcommands() []*cobra.Command {
 	return []*cobra.Command{
 		newLintCmd(),
+		newTestCmd(),
+		newBuildCmd(),
+		newInspectCmd(),
 		newParseCmd(),
 		newVersionCmd(),
 	}
