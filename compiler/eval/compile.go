@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"path"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/falconer-sec/falconer/compiler/fields"
 	"github.com/falconer-sec/falconer/compiler/ir"
 )
 
@@ -21,6 +23,30 @@ type pred func(*Event) bool
 // ruleset load; nothing here runs per event.
 type compiler struct {
 	unsupported map[string]bool // catalog fields the evaluator reads as <NA>
+
+	// shared counts how many rule conditions use each distinct check
+	// (by canonical key); checks used more than once are memoised per
+	// event in the slots numbered by memoSlot.
+	shared   map[string]int
+	memoSlot map[string]int
+	compiled map[string]pred
+}
+
+// checkKey is the canonical form of a check, for sharing.
+func checkKey(ch *ir.Check) string {
+	b, _ := json.Marshal(ch) // plain data: cannot fail
+	return string(b)
+}
+
+// countChecks records how often each distinct check occurs in e.
+func (c *compiler) countChecks(e *ir.Expr) {
+	if e.Kind == ir.KindCheck {
+		c.shared[checkKey(e.Check)]++
+		return
+	}
+	for _, a := range e.Args {
+		c.countChecks(a)
+	}
 }
 
 func (c *compiler) expr(e *ir.Expr) (pred, error) {
@@ -359,6 +385,49 @@ func getopt(args []string, optstring, opt string) (string, bool) {
 
 // check compiles a field comparison.
 func (c *compiler) check(ch *ir.Check) (pred, error) {
+	key := checkKey(ch)
+	if p, ok := c.compiled[key]; ok {
+		return p, nil
+	}
+	p, err := c.checkUncached(ch)
+	if err != nil {
+		return nil, err
+	}
+	if c.shared[key] > 1 && !disableMemo {
+		slot, ok := c.memoSlot[key]
+		if !ok {
+			slot = len(c.memoSlot)
+			c.memoSlot[key] = slot
+		}
+		p = memoised(p, slot)
+	}
+	c.compiled[key] = p
+	return p, nil
+}
+
+// disableMemo turns check memoisation off; benchmarks flip it to measure
+// what memoisation buys.
+var disableMemo = false
+
+// memoised wraps a check used by several rules so that it runs once per
+// event: the result is kept in the event's memo slot, tagged with the
+// evaluation's epoch.
+func memoised(p pred, slot int) pred {
+	return func(e *Event) bool {
+		m := &e.memo[slot]
+		if *m>>1 == e.epoch {
+			return *m&1 == 1
+		}
+		v := p(e)
+		*m = e.epoch << 1
+		if v {
+			*m |= 1
+		}
+		return v
+	}
+}
+
+func (c *compiler) checkUncached(ch *ir.Check) (pred, error) {
 	left, err := c.operand(&ch.Left)
 	if err != nil {
 		return nil, err
@@ -369,6 +438,9 @@ func (c *compiler) check(ch *ir.Check) (pred, error) {
 	}
 	if op == "exists" {
 		return existsPred(left), nil
+	}
+	if p, ok := c.evtTypeCheck(ch, op); ok {
+		return p, nil
 	}
 	if ch.Right != nil {
 		right, err := c.operand(ch.Right)
@@ -445,6 +517,11 @@ func (c *compiler) check(ch *ir.Check) (pred, error) {
 			}
 			return false
 		}, nil
+	}
+	if left.str != nil && ch.Modifier == "" {
+		if p, ok := fusedStrCheck(left.str, op, ch.Values); ok {
+			return p, nil
+		}
 	}
 	sp, err := strPred(op, ch.Modifier, ch.Values)
 	if err != nil {
@@ -826,4 +903,89 @@ func fieldCompare(left *extractor, op string, right *extractor) (pred, error) {
 			return rv(e, func(b string) bool { return cmp(a, b) })
 		})
 	}, nil
+}
+
+// fusedStrCheck compiles the most frequent string checks into one closure
+// each, saving an indirect call per check on the hot path.
+func fusedStrCheck(get func(*Event) (string, bool), op string, values []string) (pred, bool) {
+	switch op {
+	case "in", "intersects":
+		set := newStrSet(values)
+		if set.large != nil {
+			m := set.large
+			return func(e *Event) bool {
+				s, ok := get(e)
+				if !ok {
+					return false
+				}
+				_, found := m[s]
+				return found
+			}, true
+		}
+		small := set.small
+		return func(e *Event) bool {
+			s, ok := get(e)
+			if !ok {
+				return false
+			}
+			for _, v := range small {
+				if v == s {
+					return true
+				}
+			}
+			return false
+		}, true
+	}
+	if len(values) != 1 {
+		return nil, false
+	}
+	v := values[0]
+	switch op {
+	case "=":
+		return func(e *Event) bool { s, ok := get(e); return ok && s == v }, true
+	case "!=":
+		return func(e *Event) bool { s, ok := get(e); return ok && s != v }, true
+	case "startswith":
+		return func(e *Event) bool { s, ok := get(e); return ok && strings.HasPrefix(s, v) }, true
+	case "endswith":
+		return func(e *Event) bool { s, ok := get(e); return ok && strings.HasSuffix(s, v) }, true
+	case "contains":
+		return func(e *Event) bool { s, ok := get(e); return ok && strings.Contains(s, v) }, true
+	}
+	return nil, false
+}
+
+// evtTypeCheck compiles evt.type = / != / in against a bitset of event
+// codes: the event's code is tested instead of its name. Generic events
+// (whose code stands for many syscalls) fall back to the name.
+func (c *compiler) evtTypeCheck(ch *ir.Check, op string) (pred, bool) {
+	if ch.Left.Field != "evt.type" || ch.Left.Transformer != "" || ch.Right != nil || ch.Modifier != "" {
+		return nil, false
+	}
+	if op != "=" && op != "!=" && op != "in" {
+		return nil, false
+	}
+	var set fields.EventSet
+	for _, v := range ch.Values {
+		codes, ok := fields.EventTypeCodes(v)
+		if !ok {
+			return nil, false
+		}
+		for _, code := range codes {
+			if fields.EventName(code) == v {
+				set.Add(code)
+			}
+		}
+	}
+	names := newStrSet(ch.Values)
+	match := func(e *Event) bool {
+		if int(e.Code) < fields.NumEventCodes && fields.EventName(fields.EventCode(e.Code)) == e.Type {
+			return set.Has(fields.EventCode(e.Code))
+		}
+		return names.has(e.Type)
+	}
+	if op == "!=" {
+		return func(e *Event) bool { return !match(e) }, true
+	}
+	return match, true
 }

@@ -54,8 +54,9 @@ type Rule struct {
 // one goroutine at a time.
 type Engine struct {
 	rules       []*Rule
-	byCode      [][]*Rule // per event code: the rules to try, in order
-	unindexed   []*Rule   // rules with no event-type restriction
+	byCode      [][]entry // per event code: the rules to try, in order
+	unindexed   []entry   // rules with no event-type restriction
+	memoSlots   int       // per-event memo slots for shared checks
 	allMatches  bool
 	hostname    string
 	unsupported []string
@@ -88,8 +89,13 @@ func New(p *ir.Program, opts Options) (*Engine, error) {
 		}
 		minPri = mp
 	}
-	c := &compiler{unsupported: map[string]bool{}}
-	e := &Engine{allMatches: opts.AllMatches, hostname: opts.Hostname, byCode: make([][]*Rule, MaxEventCode)}
+	c := &compiler{unsupported: map[string]bool{}, shared: map[string]int{}, memoSlot: map[string]int{}, compiled: map[string]pred{}}
+	for i := range p.Rules {
+		if p.Rules[i].Priority <= minPri {
+			c.countChecks(p.Rules[i].Condition)
+		}
+	}
+	e := &Engine{allMatches: opts.AllMatches, hostname: opts.Hostname, byCode: make([][]entry, MaxEventCode)}
 	for i := range p.Rules {
 		r := &p.Rules[i]
 		if r.Priority > minPri {
@@ -106,14 +112,20 @@ func New(p *ir.Program, opts Options) (*Engine, error) {
 		lr := &Rule{Index: i, Name: r.Name, Desc: r.Desc, Priority: r.Priority, Source: r.Source, Tags: r.Tags, Origin: r.Origin, cond: cond, output: out}
 		e.rules = append(e.rules, lr)
 		if r.AllEvents || r.Source != "syscall" && r.Source != "" {
-			e.unindexed = append(e.unindexed, lr)
+			e.unindexed = append(e.unindexed, entry{lr, cond})
 			continue
 		}
 		for _, code := range r.EventCodes {
 			if int(code) >= MaxEventCode {
 				return nil, fmt.Errorf("rule %q: event code %d out of range", r.Name, code)
 			}
-			e.byCode[code] = append(e.byCode[code], lr)
+			sp, never, err := c.specialised(r.Condition, code, cond)
+			if err != nil {
+				return nil, fmt.Errorf("rule %q: %w", r.Name, err)
+			}
+			if !never {
+				e.byCode[code] = append(e.byCode[code], entry{lr, sp})
+			}
 		}
 	}
 	// Merge the unrestricted rules into every code's list, keeping rule
@@ -123,6 +135,7 @@ func New(p *ir.Program, opts Options) (*Engine, error) {
 			e.byCode[code] = mergeByIndex(e.byCode[code], e.unindexed)
 		}
 	}
+	e.memoSlots = len(c.memoSlot)
 	for f := range c.unsupported {
 		e.unsupported = append(e.unsupported, f)
 	}
@@ -130,11 +143,18 @@ func New(p *ir.Program, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-func mergeByIndex(a, b []*Rule) []*Rule {
-	out := make([]*Rule, 0, len(a)+len(b))
+// entry is a rule in an index slot, with its condition specialised for
+// the slot's event code.
+type entry struct {
+	rule *Rule
+	cond pred
+}
+
+func mergeByIndex(a, b []entry) []entry {
+	out := make([]entry, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
-		if j == len(b) || (i < len(a) && a[i].Index < b[j].Index) {
+		if j == len(b) || (i < len(a) && a[i].rule.Index < b[j].rule.Index) {
 			out = append(out, a[i])
 			i++
 		} else {
@@ -155,15 +175,16 @@ func (e *Engine) Unsupported() []string { return e.unsupported }
 // Evaluate appends to dst the rules ev matches, in rule order: the first
 // one only, unless Options.AllMatches was set.
 func (e *Engine) Evaluate(ev *Event, dst []*Rule) []*Rule {
-	var cands []*Rule
+	ev.beginEvaluation(e.memoSlots)
+	var cands []entry
 	if int(ev.Code) < len(e.byCode) {
 		cands = e.byCode[ev.Code]
 	} else {
 		cands = e.unindexed
 	}
-	for _, r := range cands {
-		if r.cond(ev) {
-			dst = append(dst, r)
+	for i := range cands {
+		if cands[i].cond(ev) {
+			dst = append(dst, cands[i].rule)
 			if !e.allMatches {
 				break
 			}
@@ -173,4 +194,7 @@ func (e *Engine) Evaluate(ev *Event, dst []*Rule) []*Rule {
 }
 
 // Match reports whether ev matches r, ignoring the event-type index.
-func (r *Rule) Match(ev *Event) bool { return r.cond(ev) }
+func (r *Rule) Match(ev *Event) bool {
+	ev.beginEvaluation(len(ev.memo))
+	return r.cond(ev)
+}

@@ -41,6 +41,26 @@ type Event struct {
 
 	Hostname string // evt.hostname
 	Source   string // "syscall" when empty
+
+	// memo caches the results of checks shared by several rules for
+	// the current evaluation, tagged with epoch (see Engine.Evaluate).
+	memo  []uint32
+	epoch uint32
+}
+
+// beginEvaluation starts a new memo epoch, so results cached for an earlier
+// evaluation (of another event in this struct, or by another engine) are
+// ignored.
+func (e *Event) beginEvaluation(slots int) {
+	if len(e.memo) < slots {
+		e.memo = make([]uint32, slots)
+		e.epoch = 0
+	}
+	e.epoch++
+	if e.epoch >= 1<<31 { // the tag is 31 bits: start over
+		clear(e.memo)
+		e.epoch = 1
+	}
 }
 
 // Arg is one event parameter.

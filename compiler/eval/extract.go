@@ -248,7 +248,7 @@ func fdDir(d *FD) (string, bool) {
 		if d.Name == "" {
 			return "", false
 		}
-		return path.Dir(d.Name), true
+		return dirOf(d.Name), true
 	case FDDirectory:
 		return d.Name, d.Name != ""
 	}
@@ -259,7 +259,20 @@ func fdFile(d *FD) (string, bool) {
 	if d.Type != FDFile || d.Name == "" {
 		return "", false
 	}
-	return path.Base(d.Name), true
+	return d.Name[strings.LastIndexByte(d.Name, '/')+1:], true
+}
+
+// dirOf returns the directory part of an absolute, clean path without
+// allocating: "/etc/shadow" -> "/etc", "/x" -> "/".
+func dirOf(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	switch {
+	case i > 0:
+		return p[:i]
+	case i == 0:
+		return "/"
+	}
+	return path.Dir(p)
 }
 
 // Container accessors. A host process has container.id "host" and
@@ -353,7 +366,7 @@ func mountField(name string, f func(*Mount) string) fieldSpec {
 				return f(&ms[idx]), true
 			}
 			for i := range ms {
-				if ms[i].Source == arg {
+				if globMatch(arg, ms[i].Source, false) {
 					return f(&ms[i]), true
 				}
 			}
@@ -446,12 +459,14 @@ func isOpen(e *Event) bool {
 	return false
 }
 
+// openFlags returns the open flags of an open event: from its fd (which
+// producers fill for fd-creating events) or its flags argument.
 func openFlags(e *Event) (int64, bool) {
+	if e.FD != nil && e.FD.OpenFlags != 0 {
+		return int64(e.FD.OpenFlags), true
+	}
 	if a, ok := e.Arg("flags"); ok && a.HasNum {
 		return a.Num, true
-	}
-	if e.FD != nil {
-		return int64(e.FD.OpenFlags), true
 	}
 	return 0, false
 }

@@ -13,14 +13,14 @@ import (
 // upstreamFiles are the three current upstream rule files in Falco's load
 // order.
 var upstreamFiles = []string{
-	"../../testdata/upstream-rules/falco_rules.yaml",
-	"../../testdata/upstream-rules/falco-incubating_rules.yaml",
-	"../../testdata/upstream-rules/falco-sandbox_rules.yaml",
+	"testdata/upstream-rules/falco_rules.yaml",
+	"testdata/upstream-rules/falco-incubating_rules.yaml",
+	"testdata/upstream-rules/falco-sandbox_rules.yaml",
 }
 
 func compileUpstream(t testing.TB, extra ...string) *ir.Program {
 	t.Helper()
-	prog, diags, err := compiler.Compile(os.DirFS("."), append(append([]string{}, upstreamFiles...), extra...), compiler.Options{})
+	prog, diags, err := compiler.Compile(os.DirFS("../.."), append(append([]string{}, upstreamFiles...), extra...), compiler.Options{})
 	if err != nil {
 		t.Fatalf("compile upstream rules: %v\n%s", err, diags.Errors())
 	}
@@ -28,7 +28,7 @@ func compileUpstream(t testing.TB, extra ...string) *ir.Program {
 }
 
 func TestUpstreamRules(t *testing.T) {
-	prog := compileUpstream(t, "testdata/upstream/tuning.yaml")
+	prog := compileUpstream(t, "compiler/ruletest/testdata/upstream/tuning.yaml")
 	const name = "testdata/upstream/falco_rules_test.yaml"
 	data, err := os.ReadFile(name)
 	if err != nil {
