@@ -108,13 +108,18 @@ func Lower(res *check.Result) (*ir.Program, error) {
 		for _, alt := range req.Alternatives[1:] {
 			pr.Alternatives = append(pr.Alternatives, ir.PluginRequirement{Name: alt.Name, Version: alt.Version})
 		}
-		p.PluginRequirements = append(p.PluginRequirements, pr)
+		if !slices.ContainsFunc(p.PluginRequirements, func(q ir.PluginRequirement) bool { return pluginReqEqual(q, pr) }) {
+			p.PluginRequirements = append(p.PluginRequirements, pr)
+		}
 	}
 	syscalls := map[string]bool{}
 	for _, s := range stateSyscalls {
 		syscalls[s] = true
 	}
 	for _, r := range res.Rules {
+		if !r.Enabled && r.Skipped == "" {
+			p.Disabled = append(p.Disabled, r.Name)
+		}
 		if !r.Enabled || r.Skipped != "" || r.Condition == nil {
 			continue
 		}
@@ -135,6 +140,7 @@ func Lower(res *check.Result) (*ir.Program, error) {
 		}
 		p.Rules = append(p.Rules, *lr)
 	}
+	sort.Strings(p.Disabled)
 	for s := range syscalls {
 		p.Syscalls = append(p.Syscalls, s)
 	}
@@ -312,4 +318,8 @@ func lowerOperand(o syntax.Operand, info *check.Info) (*ir.Operand, error) {
 		return l, nil
 	}
 	return nil, fmt.Errorf("unexpected operand %T", o)
+}
+
+func pluginReqEqual(a, b ir.PluginRequirement) bool {
+	return a.Name == b.Name && a.Version == b.Version && slices.EqualFunc(a.Alternatives, b.Alternatives, pluginReqEqual)
 }

@@ -9,6 +9,7 @@ func subcommands() []*cobra.Command {
 		newTestCmd(),
 		newBuildCmd(),
 		newInspectCmd(),
+		newDiffCmd(),
 		newParseCmd(),
 		newVersionCmd(),
 	}

@@ -33,6 +33,9 @@ type Program struct {
 	Sources []Source `json:"sources"`
 	// Rules holds every enabled, loadable rule in Falco's order.
 	Rules []Rule `json:"rules"`
+	// Disabled names the rules that are defined but disabled, sorted, so
+	// that a diff can tell a disabled rule from a removed one.
+	Disabled []string `json:"disabled,omitempty"`
 	// Syscalls is the sorted set of syscall names the kernel probe must
 	// capture: the rules' own plus those the state engine needs.
 	Syscalls []string `json:"syscalls"`
