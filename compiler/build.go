@@ -316,6 +316,16 @@ func lowerOperand(o syntax.Operand, info *check.Info) (*ir.Operand, error) {
 			l.Args = append(l.Args, &ir.Operand{Literal: it.Value, IsLiteral: true})
 		}
 		return l, nil
+	case *syntax.ArgList:
+		l := &ir.Operand{IsList: true}
+		for _, it := range o.Items {
+			la, err := lowerOperand(it, info)
+			if err != nil {
+				return nil, err
+			}
+			l.Args = append(l.Args, la)
+		}
+		return l, nil
 	}
 	return nil, fmt.Errorf("unexpected operand %T", o)
 }

@@ -32,6 +32,10 @@ type Event struct {
 	// them (flags as "O_RDONLY|O_CLOEXEC", fds as numbers). Num holds
 	// the raw numeric value where there is one.
 	Args []Arg
+	// Lazy, if set, supplies the arguments not in Args, rendered on
+	// demand: producers decoding binary events use it so that only the
+	// arguments a rule reads are ever rendered.
+	Lazy ArgSource
 
 	// Buffer is the I/O buffer of read/write-like events.
 	Buffer []byte
@@ -71,14 +75,46 @@ type Arg struct {
 	HasNum bool
 }
 
+// ArgSource renders event arguments on demand.
+type ArgSource interface {
+	// Arg returns the argument called name.
+	Arg(name string) (Arg, bool)
+	// ArgAt returns the argument at index i (evt.arg[i]).
+	ArgAt(i int) (Arg, bool)
+	// AllArgs returns every argument, in order.
+	AllArgs() []Arg
+}
+
 // Arg returns the parameter called name.
-func (e *Event) Arg(name string) (*Arg, bool) {
+func (e *Event) Arg(name string) (Arg, bool) {
 	for i := range e.Args {
 		if e.Args[i].Name == name {
-			return &e.Args[i], true
+			return e.Args[i], true
 		}
 	}
-	return nil, false
+	if e.Lazy != nil {
+		return e.Lazy.Arg(name)
+	}
+	return Arg{}, false
+}
+
+// ArgAt returns the parameter at index i.
+func (e *Event) ArgAt(i int) (Arg, bool) {
+	if e.Lazy != nil && len(e.Args) == 0 {
+		return e.Lazy.ArgAt(i)
+	}
+	if i < 0 || i >= len(e.Args) {
+		return Arg{}, false
+	}
+	return e.Args[i], true
+}
+
+// AllArgs returns every parameter in order.
+func (e *Event) AllArgs() []Arg {
+	if e.Lazy != nil && len(e.Args) == 0 {
+		return e.Lazy.AllArgs()
+	}
+	return e.Args
 }
 
 // Thread is a thread (and the process it belongs to) with the state the

@@ -391,10 +391,8 @@ func evtArg(raw bool) fieldSpec {
 		}
 		if n, err := strconv.Atoi(arg); err == nil && !raw {
 			return &extractor{kind: kindString, str: func(e *Event) (string, bool) {
-				if n < 0 || n >= len(e.Args) {
-					return "", false
-				}
-				return e.Args[n].Value, true
+				a, ok := e.ArgAt(n)
+				return a.Value, ok
 			}}, nil
 		}
 		if raw {
@@ -428,11 +426,12 @@ func evtArg(raw bool) fieldSpec {
 }
 
 func evtArgs(e *Event) (string, bool) {
-	if len(e.Args) == 0 {
+	args := e.AllArgs()
+	if len(args) == 0 {
 		return "", true
 	}
 	var b strings.Builder
-	for i, a := range e.Args {
+	for i, a := range args {
 		if i > 0 {
 			b.WriteByte(' ')
 		}

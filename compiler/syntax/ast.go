@@ -63,6 +63,7 @@ type CheckExpr struct {
 	OpPos    Pos     // position of the operator
 	Op       string  // "=", "==", "!=", "<", "<=", ">", ">=", "contains", ..., "exists"
 	Modifier string  // "", "oneof", "anyof" or "allof" (string operators only)
+	ModPos   Pos     // position of the modifier, when there is one
 	Right    Value   // nil for exists
 }
 
@@ -88,13 +89,24 @@ type FieldRef struct {
 
 // Transformer applies a transformer function to its arguments:
 // tolower(proc.name), join(",", (a.b, c.d)), getopt(proc.args, "t:")[t].
+// A parenthesised argument list such as (a.b, c.d) is an *ArgList. The
+// parser gives "val" exactly one *FieldRef argument.
 type Transformer struct {
-	NamePos Pos
-	Name    string    // tolower, toupper, b64, basename, len, join, concat, getopt, val
-	Args    []Operand // *FieldRef, *Transformer, *StringLit or *ListLit
-	HasArg  bool      // a trailing [arg] was given
-	Arg     string
-	ArgPos  Pos
+	NamePos   Pos
+	Name      string    // tolower, toupper, b64, basename, len, join, concat, getopt, val
+	Args      []Operand // *FieldRef, *Transformer, *StringLit or *ArgList
+	HasArg    bool      // a trailing [arg] was given
+	Arg       string    // decoded trailing argument
+	ArgPos    Pos       // position of the trailing argument's first byte
+	ArgQuoted bool      // the trailing argument was quoted
+}
+
+// ArgList is a parenthesised list of transformer arguments, as in
+// join("-", (fd.name, fd.directory)). Items are *FieldRef, *Transformer or
+// *StringLit (quoted strings and numbers).
+type ArgList struct {
+	Lparen Pos
+	Items  []Operand
 }
 
 // Value is the right-hand side of a check: *StringLit, *ListLit,
@@ -137,6 +149,7 @@ func (x *Transformer) Pos() Pos { return x.NamePos }
 func (x *StringLit) Pos() Pos   { return x.ValuePos }
 func (x *ListLit) Pos() Pos     { return x.Lparen }
 func (x *ListRef) Pos() Pos     { return x.NamePos }
+func (x *ArgList) Pos() Pos     { return x.Lparen }
 
 func (*LogicalExpr) exprNode() {}
 func (*NotExpr) exprNode()     {}
@@ -147,6 +160,7 @@ func (*FieldRef) operandNode()    {}
 func (*Transformer) operandNode() {}
 func (*StringLit) operandNode()   {}
 func (*ListLit) operandNode()     {}
+func (*ArgList) operandNode()     {}
 
 func (*StringLit) valueNode()   {}
 func (*ListLit) valueNode()     {}
