@@ -33,6 +33,7 @@ fuzz: ## fuzz every target for longer (FUZZTIME=2m by default here)
 lint: ## gofmt, go vet, and falconer lint --strict over the project's own rules
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) run ./cmd/falconer lint --strict rulesets/default
 
 generate: ## regenerate committed generated code (field catalog, event tables, protos)
 	$(GO) generate ./compiler/... ./agent/...

@@ -346,8 +346,10 @@ func keyedMap(name string, get func(*Event) (map[string]string, bool)) fieldSpec
 }
 
 // mountField builds container.mount.* fields, selected by mount index or
-// by source path.
+// by a path glob matched against the mount source (or, for
+// container.mount.source, the destination), as the container plugin does.
 func mountField(name string, f func(*Mount) string) fieldSpec {
+	byDest := name == "container.mount.source"
 	return func(arg string, hasArg bool) (*extractor, error) {
 		if !hasArg {
 			return nil, fmt.Errorf("the field '%s' requires an argument", name)
@@ -366,7 +368,11 @@ func mountField(name string, f func(*Mount) string) fieldSpec {
 				return f(&ms[idx]), true
 			}
 			for i := range ms {
-				if globMatch(arg, ms[i].Source, false) {
+				key := ms[i].Source
+				if byDest {
+					key = ms[i].Dest
+				}
+				if globMatch(arg, key, false) {
 					return f(&ms[i]), true
 				}
 			}
@@ -869,7 +875,7 @@ var fieldSpecs = map[string]fieldSpec{
 		for i := range c.Mounts {
 			parts[i] = formatMount(&c.Mounts[i])
 		}
-		return strings.Join(parts, ",")
+		return strings.Join(parts, " ")
 	})),
 	"container.mount":             mountField("container.mount", formatMount),
 	"container.mount.source":      mountField("container.mount.source", func(m *Mount) string { return m.Source }),

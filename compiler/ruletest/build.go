@@ -226,8 +226,12 @@ func (b *builder) container() (*eval.Container, *eval.K8s, string) {
 		}
 	}
 	if ec.ImageRepository == "" && ec.Image != "" {
-		repo, tag, _ := strings.Cut(ec.Image, ":")
-		ec.ImageRepository, ec.ImageTag = repo, tag
+		// The tag follows the last ':' after the last '/': a registry
+		// port (localhost:5000/app:1) is part of the repository.
+		ec.ImageRepository = ec.Image
+		if i := strings.LastIndexByte(ec.Image, ':'); i > strings.LastIndexByte(ec.Image, '/') {
+			ec.ImageRepository, ec.ImageTag = ec.Image[:i], ec.Image[i+1:]
+		}
 	}
 	if ec.Name == "" {
 		ec.Name = "test-container"

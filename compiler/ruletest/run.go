@@ -15,10 +15,11 @@ import (
 type Options struct {
 	// Hostname is put in the alerts (evt.hostname); default "falconer-test".
 	Hostname string
-	// Captures reads the events of a capture file named by a case. The
-	// compiler does not read captures itself; the caller wires a reader
-	// in. A case naming a capture fails when Captures is nil.
-	Captures func(path string) ([]*eval.Event, error)
+	// Capture replays a capture file named by a case, calling fn for
+	// every event in order (an event is valid only during its call).
+	// The compiler does not read captures itself; the caller wires a
+	// reader in. A case naming a capture fails when Capture is nil.
+	Capture func(path string, fn func(*eval.Event)) error
 }
 
 // Result is the outcome of one case.
@@ -98,14 +99,9 @@ func runCase(eng *eval.Engine, c *Case, rules map[string]*ir.Rule, opts Options)
 	res := &Result{Case: c}
 	fail := func(format string, args ...any) { res.Failures = append(res.Failures, fmt.Sprintf(format, args...)) }
 
-	events, err := caseEvents(c, opts)
-	if err != nil {
-		fail("%v", err)
-		return res
-	}
-	res.Events = len(events)
 	var matched []*eval.Rule
-	for _, ev := range events {
+	visit := func(ev *eval.Event) {
+		res.Events++
 		matched = eng.Evaluate(ev, matched[:0])
 		for _, r := range matched {
 			if len(c.Rules) > 0 && !slices.Contains(c.Rules, r.Name) {
@@ -113,6 +109,10 @@ func runCase(eng *eval.Engine, c *Case, rules map[string]*ir.Rule, opts Options)
 			}
 			res.Alerts = append(res.Alerts, eng.Alert(r, ev))
 		}
+	}
+	if err := caseEvents(c, opts, visit); err != nil {
+		fail("%v", err)
+		return res
 	}
 	counts := map[string]int{}
 	for _, a := range res.Alerts {
@@ -275,38 +275,37 @@ func diff(c *Case, counts map[string]int) string {
 	return b.String()
 }
 
-// caseEvents builds (or reads) the events of a case.
-func caseEvents(c *Case, opts Options) ([]*eval.Event, error) {
+// caseEvents builds (or replays) the events of a case and passes each to
+// fn.
+func caseEvents(c *Case, opts Options, fn func(*eval.Event)) error {
 	if c.Capture != "" {
-		if opts.Captures == nil {
-			return nil, fmt.Errorf("capture %s: this runner cannot read capture files", c.Capture)
+		if opts.Capture == nil {
+			return fmt.Errorf("capture %s: this runner cannot read capture files", c.Capture)
 		}
 		p := c.Capture
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(filepath.Dir(c.File), p)
 		}
-		evs, err := opts.Captures(p)
-		if err != nil {
-			return nil, fmt.Errorf("capture %s: %w", c.Capture, err)
+		if err := opts.Capture(p, fn); err != nil {
+			return fmt.Errorf("capture %s: %w", c.Capture, err)
 		}
-		return evs, nil
+		return nil
 	}
 	b := &builder{c: c, hostname: opts.Hostname, nextPid: 40000}
 	ctr, k8s, ctrID := b.container()
 	proc, err := b.thread(c.Process, ctr, k8s, ctrID, 0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	specs := c.events()
-	out := make([]*eval.Event, 0, len(specs))
 	for i := range specs {
 		ev, err := b.build(&specs[i], proc, ctr, k8s, ctrID)
 		if err != nil {
-			return nil, fmt.Errorf("event %d (%s): %w", i+1, specs[i].Type, err)
+			return fmt.Errorf("event %d (%s): %w", i+1, specs[i].Type, err)
 		}
-		out = append(out, ev)
+		fn(ev)
 	}
-	return out, nil
+	return nil
 }
 
 // markCoverage records what a case covers. A case covers "firing" for
