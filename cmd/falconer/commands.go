@@ -10,6 +10,7 @@ func subcommands() []*cobra.Command {
 		newBuildCmd(),
 		newInspectCmd(),
 		newDiffCmd(),
+		newReplayCmd(),
 		newParseCmd(),
 		newVersionCmd(),
 	}

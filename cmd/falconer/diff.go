@@ -59,7 +59,14 @@ func eventName(code uint16) string { return fields.EventName(fields.EventCode(co
 // ruleset file, or rule files and directories (comma-separated) to
 // compile.
 func loadRuleset(spec string) (*ir.Program, error) {
-	if strings.HasSuffix(spec, ".fcr") {
+	return loadRulesArg(strings.Split(spec, ","))
+}
+
+// loadRulesArg loads rules given as a list of paths: one compiled ruleset
+// (.fcr), or rule files and directories compiled in order.
+func loadRulesArg(paths []string) (*ir.Program, error) {
+	if len(paths) == 1 && strings.HasSuffix(paths[0], ".fcr") {
+		spec := paths[0]
 		data, err := os.ReadFile(spec)
 		if err != nil {
 			return nil, err
@@ -70,9 +77,9 @@ func loadRuleset(spec string) (*ir.Program, error) {
 		}
 		return p, nil
 	}
-	p, diags, err := compileRules(strings.Split(spec, ","))
+	p, diags, err := compileRules(paths)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w\n%s", spec, err, diags.Errors())
+		return nil, fmt.Errorf("%s: %w\n%s", strings.Join(paths, ","), err, diags.Errors())
 	}
 	return p, nil
 }

@@ -52,7 +52,7 @@ func newTestCmd() *cobra.Command {
 				fmt.Fprintln(c.ErrOrStderr(), err)
 				return errFindings
 			}
-			rep, err := ruletest.Run(prog, files, ruletest.Options{Captures: readCapture})
+			rep, err := ruletest.Run(prog, files, ruletest.Options{Capture: readCapture})
 			if err != nil {
 				return err
 			}

@@ -58,6 +58,11 @@ const (
 	CodeSchema             Code = "schema"              // the item does not follow Falco's JSON schema
 )
 
+// Semantic error codes added later.
+const (
+	CodeConditionSize Code = "condition-size" // a condition too large once macros are inlined
+)
+
 // falcoCodes maps each code to Falco's load-result code, so that users and
 // tools that know Falco's codes can relate the two.
 var falcoCodes = map[Code]string{
@@ -101,6 +106,7 @@ var falcoCodes = map[Code]string{
 	CodeExceptionDuplicate: "LOAD_EXCEPTION_NAME_NOT_UNIQUE",
 	CodeConditionLint:      "LOAD_COMPILE_CONDITION",
 	CodeSchema:             "LOAD_SCHEMA",
+	CodeConditionSize:      "LOAD_ERR_COMPILE_CONDITION",
 }
 
 // Falco returns Falco's load-result code for c (for example

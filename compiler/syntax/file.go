@@ -46,14 +46,32 @@ type Scalar struct {
 	// offsets maps byte offsets of Value back to positions in the file;
 	// see Scalar.PosAt. nil means Value is laid out on one line from Pos.
 	offsets []Pos
+
+	// segs is the compact form of offsets the loader installs: runs of
+	// Value bytes that sit next to each other in the file, sorted by
+	// their first byte. Used when offsets is nil.
+	segs []offsetSeg
+
+	// inexact is set when the loader could not map Value back to the
+	// file byte by byte; PosAt then returns the start of the text.
+	inexact bool
 }
 
 // PosAt returns the file position of byte off of s.Value. For quoted and
 // block scalars, where decoding moves text around (escapes, folded line
 // breaks, indentation), the loader records a map so that a condition's
 // column points into the file exactly.
+//
+// If the loader could not map the text exactly (see Exact), PosAt returns
+// the position of the first byte of the text for every off.
 func (s Scalar) PosAt(off int) Pos {
 	if off < 0 {
+		off = 0
+	}
+	if s.offsets == nil && s.segs != nil {
+		return s.segPos(off)
+	}
+	if s.inexact {
 		off = 0
 	}
 	if s.offsets != nil {
@@ -80,6 +98,12 @@ func (s Scalar) PosAt(off int) Pos {
 // SetOffsets installs the offset map used by PosAt; the loader calls it.
 // offsets[i] is the file position of byte i of Value.
 func (s *Scalar) SetOffsets(offsets []Pos) { s.offsets = offsets }
+
+// Exact reports whether PosAt maps every byte of Value to the exact place
+// it was read from. It is false only for the rare scalar whose layout the
+// loader could not reconstruct (for example a file that is not UTF-8);
+// PosAt then points at the start of the text.
+func (s Scalar) Exact() bool { return !s.inexact || s.offsets != nil }
 
 // Bool is a decoded boolean key (yaml-cpp rules: y/n, yes/no, true/false,
 // on/off in lower, UPPER or Capitalized case, quoted or not).

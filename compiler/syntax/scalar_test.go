@@ -278,6 +278,13 @@ func TestScalarPositions(t *testing.T) {
 			at: map[int]string{1: "2:16", 4: "2:20", 8: "2:26", 9: "2:26", 10: "2:32", 11: "2:36", 12: "3:5", 21: "4:1", 22: "5:5", 25: "5:10"},
 		},
 		{
+			name:  "double quoted ending in an escaped break",
+			src:   "- macro: m\n  condition: \"a \\\n    proc.nam\\x20\\\n\"\n",
+			value: "a proc.nam ",
+			word:  "proc.nam", line: 3, col: 5,
+			at: map[int]string{1: "2:16", 10: "3:13"},
+		},
+		{
 			name:  "literal keep",
 			src:   "- macro: m\n  condition: |+\n    evt.type = open\n\n      and proc.nam = x\n\n\n- list: l\n  items: []\n",
 			value: "evt.type = open\n\n  and proc.nam = x\n\n\n",
