@@ -397,8 +397,18 @@ func (r *Reader) readEvent(bt BlockType, total uint32, off int64) (*Event, error
 		}
 		nparams, lw = n, 2
 	}
+	if msg := e.setParams(data, nparams, lw); msg != "" {
+		return nil, &FormatError{Offset: off, Block: bt, Msg: fmt.Sprintf("%s: %s", code, msg)}
+	}
+	return e, nil
+}
+
+// setParams installs the parameter data of an event: nparams lengths of lw
+// bytes each, then the values. It returns a description of what is wrong
+// with malformed data, or "".
+func (e *Event) setParams(data []byte, nparams, lw int) string {
 	if nparams*lw > len(data) {
-		return nil, &FormatError{Offset: off, Block: bt, Msg: fmt.Sprintf("%s: %d parameter lengths do not fit in %d bytes", code, nparams, len(data))}
+		return fmt.Sprintf("%d parameter lengths do not fit in %d bytes", nparams, len(data))
 	}
 	pos := uint64(nparams * lw)
 	end := uint64(len(data))
@@ -418,11 +428,11 @@ func (r *Reader) readEvent(bt BlockType, total uint32, off int64) (*Event, error
 		}
 	}
 	if pos != end {
-		return nil, &FormatError{Offset: off, Block: bt, Msg: fmt.Sprintf("%s: parameter lengths add up to %d bytes, the event holds %d", code, pos-uint64(nparams*lw), int(end)-nparams*lw)}
+		return fmt.Sprintf("parameter lengths add up to %d bytes, the event holds %d", pos-uint64(nparams*lw), int(end)-nparams*lw)
 	}
 	e.nparams = nparams
 	e.data = data
-	return e, nil
+	return ""
 }
 
 // v1ParamCount infers the parameter count of an event from a V1 block,
