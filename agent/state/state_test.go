@@ -3,6 +3,7 @@ package state_test
 import (
 	"bytes"
 	"net/netip"
+	"os"
 	"testing"
 
 	"github.com/falconer-sec/falconer/agent/scap"
@@ -205,5 +206,33 @@ func TestExecInContainerAndThreads(t *testing.T) {
 	}
 	if got[5].name != "/etc/hosts" {
 		t.Errorf("close by the leader of an fd its thread opened: %+v", got[5])
+	}
+}
+
+func TestSeedProc(t *testing.T) {
+	tab := state.New(state.Options{})
+	n, err := tab.SeedProc("/proc", "/etc")
+	if err != nil {
+		t.Skipf("no procfs: %v", err)
+	}
+	if n == 0 {
+		t.Fatal("SeedProc found no process")
+	}
+	self := tab.Thread(int64(os.Getpid()))
+	if self == nil {
+		t.Fatal("the test's own process is not in the table")
+	}
+	exe, _ := os.Executable()
+	if self.ExePath != exe {
+		t.Errorf("own exepath = %q, want %q", self.ExePath, exe)
+	}
+	if self.Parent == nil || self.Parent.Pid != int64(os.Getppid()) {
+		t.Errorf("own parent = %+v, want pid %d", self.Parent, os.Getppid())
+	}
+	if wd, _ := os.Getwd(); self.Cwd != wd {
+		t.Errorf("own cwd = %q, want %q", self.Cwd, wd)
+	}
+	if self.User == nil || self.User.UID != uint32(os.Getuid()) {
+		t.Errorf("own user = %+v, want uid %d", self.User, os.Getuid())
 	}
 }
