@@ -236,3 +236,50 @@ func TestSeedProc(t *testing.T) {
 		t.Errorf("own user = %+v, want uid %d", self.User, os.Getuid())
 	}
 }
+
+// TestWriteTablesRoundTrip writes the table seeded from a capture and
+// reads it back: the process tree and fds survive.
+func TestWriteTablesRoundTrip(t *testing.T) {
+	data := capture(t, func(b *scaptest.Builder) {
+		if err := b.Openat(900, 5, scap.AtFDCWD, "/etc/hosts", scap.OpenReadOnly, 0); err != nil {
+			t.Fatal(err)
+		}
+	})
+	r, err := scap.NewReader(bytes.NewReader(data), scap.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := state.New(state.Options{})
+	tab.SeedCapture(r)
+	for {
+		e, err := r.Next()
+		if err != nil {
+			break
+		}
+		tab.Process(e)
+	}
+	var buf bytes.Buffer
+	w := scap.NewWriter(&buf, scap.WriterOptions{})
+	if err := tab.WriteTables(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := scap.NewReader(bytes.NewReader(buf.Bytes()), scap.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab2 := state.New(state.Options{})
+	tab2.SeedCapture(r2)
+	bash := tab2.Thread(900)
+	if bash == nil || bash.Comm != "bash" || bash.Parent == nil || bash.Parent.Comm != "sshd" || bash.User == nil || bash.User.Name != "dev" {
+		t.Fatalf("bash after round trip = %+v", bash)
+	}
+	if fd := tab2.FD(900, 5); fd == nil || fd.Name != "/etc/hosts" || fd.Type != eval.FDFile {
+		t.Errorf("fd 5 after round trip = %+v", fd)
+	}
+	if fd := tab2.FD(900, 0); fd == nil || fd.Name != "/dev/pts/0" {
+		t.Errorf("fd 0 after round trip = %+v", fd)
+	}
+}

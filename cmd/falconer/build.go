@@ -71,7 +71,7 @@ func newBuildCmd() *cobra.Command {
 // compileRules compiles rule files named on the command line.
 func compileRules(paths []string) (*ir.Program, syntax.ErrorList, error) {
 	compiler.Version = "falconer " + falconerVersion()
-	return compiler.Compile(osFS{}, paths, compiler.Options{})
+	return compiler.Compile(compiler.OSFS{}, paths, compiler.Options{})
 }
 
 // printDiags prints diagnostics to stderr as text, errors and warnings.

@@ -37,7 +37,7 @@ func newLintCmd() *cobra.Command {
 			if !slices.Contains(diagFormats, format) {
 				return usagef(c.CommandPath(), "--format must be one of %v, not %q", diagFormats, format)
 			}
-			_, diags := compiler.Load(osFS{}, args, compiler.Options{EngineVersion: engineVersion})
+			_, diags := compiler.Load(compiler.OSFS{}, args, compiler.Options{EngineVersion: engineVersion})
 			diags.Sort()
 			shown := diags
 			if quiet {
