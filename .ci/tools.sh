@@ -79,6 +79,53 @@ install_falcoctl() {
 }
 tools[falcoctl]=install_falcoctl
 
+# protoc from the distribution package (libprotoc 3.21 on Debian 12), for
+# agent/output/gen.sh and the test that the committed gRPC stubs are current.
+# The Go plugins are pinned in go.mod's tool block, not installed here.
+install_apt_protoc() {
+	if ! command -v protoc >/dev/null 2>&1; then
+		log "installing protoc (apt protobuf-compiler)"
+		local sudo=
+		[ "$(id -u)" = 0 ] || sudo=sudo
+		export DEBIAN_FRONTEND=noninteractive
+		$sudo apt-get install -y -q protobuf-compiler >/dev/null 2>&1 ||
+			{ $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q protobuf-compiler >/dev/null; }
+	fi
+	ln -sf "$(command -v protoc)" "$root/bin/protoc"
+}
+tools[apt_protoc]=install_apt_protoc
+
+# grpcurl: a real gRPC client for the agent's alert APIs (unix socket, mTLS).
+install_grpcurl() {
+	go_tool grpcurl v1.9.3 github.com/fullstorydev/grpcurl/cmd/grpcurl
+}
+tools[grpcurl]=install_grpcurl
+
+# promtool: `promtool check metrics` on the agent's /metrics text.
+install_promtool() {
+	go_tool promtool v0.316.0 github.com/prometheus/prometheus/cmd/promtool
+}
+tools[promtool]=install_promtool
+
+# clang-19, llvm-strip-19, libbpf headers and bpftool from the distribution
+# packages, for bpf/gen.sh (make bpf) and the test that the committed BPF
+# objects are current.
+install_apt_clang() {
+	if ! command -v clang-19 >/dev/null 2>&1 || ! command -v llvm-strip-19 >/dev/null 2>&1 ||
+		[ ! -f /usr/include/bpf/bpf_helpers.h ] || ! command -v bpftool >/dev/null 2>&1; then
+		log "installing clang-19 (apt clang-19 llvm-19 libbpf-dev bpftool)"
+		local sudo=
+		[ "$(id -u)" = 0 ] || sudo=sudo
+		export DEBIAN_FRONTEND=noninteractive
+		local pkgs=(clang-19 llvm-19 libbpf-dev bpftool)
+		$sudo apt-get install -y -q "${pkgs[@]}" >/dev/null 2>&1 ||
+			{ $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${pkgs[@]}" >/dev/null; }
+	fi
+	ln -sf "$(command -v clang-19)" "$root/bin/clang-19"
+	ln -sf "$(command -v llvm-strip-19)" "$root/bin/llvm-strip-19"
+}
+tools[apt_clang]=install_apt_clang
+
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=("${!tools[@]}")
 for t in "${want[@]}"; do

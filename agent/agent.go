@@ -35,6 +35,9 @@ type Config struct {
 	Log io.Writer
 	// OnAlert, if set, receives every alert too (outputs, tests).
 	OnAlert func(*eval.Alert)
+	// OnReady, if set, is called once the probe is attached and events
+	// flow.
+	OnReady func()
 
 	// MinPriority drops rules less severe than this (Falco's priority
 	// setting); "" keeps all.
@@ -207,6 +210,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 
+	if a.cfg.OnReady != nil {
+		a.cfg.OnReady()
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -324,6 +324,21 @@ func endpoint(a netip.Addr, port uint16) string {
 
 // execve applies a successful execve to th.
 func (t *Table) execve(e *scap.Event, l *layout, th *thread) {
+	// The event names the process and its parent: link a thread the
+	// table learnt of only now (its fork was not seen).
+	if l.pid >= 0 {
+		if pid := e.Int64(int(l.pid)); pid > 0 {
+			th.Pid = pid
+		}
+	}
+	if l.ptid >= 0 && th.Parent == nil {
+		if ptid := e.Int64(int(l.ptid)); ptid > 0 {
+			th.PPid = ptid
+			if p := t.threads[ptid]; p != nil && p != th {
+				th.Parent = &p.main.Thread
+			}
+		}
+	}
 	if l.comm >= 0 {
 		th.Comm = e.String(int(l.comm))
 	}

@@ -1,0 +1,246 @@
+/*
+ * Event codes and flag encodings of the scap event format (schema 4.5.1).
+ * Values follow the driver's public event table; the Go side checks the
+ * event codes and parameter counts against scap-event-table.tsv in tests.
+ */
+#pragma once
+
+/* Event codes (exit events unless noted). */
+#define PPME_SYSCALL_OPEN_X 3
+#define PPME_SYSCALL_CLOSE_X 5
+#define PPME_SOCKET_SOCKET_X 19
+#define PPME_SOCKET_BIND_X 21
+#define PPME_SOCKET_CONNECT_X 23
+#define PPME_SOCKET_LISTEN_X 25
+#define PPME_SYSCALL_CREAT_X 59
+#define PPME_SYSCALL_CHDIR_X 95
+#define PPME_SYSCALL_FCHDIR_X 97
+#define PPME_SYSCALL_PTRACE_X 169
+#define PPME_SYSCALL_RENAME_X 175
+#define PPME_SYSCALL_RENAMEAT_X 177
+#define PPME_SYSCALL_SYMLINK_X 179
+#define PPME_SYSCALL_SYMLINKAT_X 181
+#define PPME_PROCEXIT_1_E 186
+#define PPME_SYSCALL_SETRESUID_X 193
+#define PPME_SYSCALL_SETRESGID_X 195
+#define PPME_SYSCALL_SETUID_X 199
+#define PPME_SYSCALL_SETGID_X 201
+#define PPME_SYSCALL_CLONE_20_X 223
+#define PPME_SYSCALL_FORK_20_X 225
+#define PPME_SYSCALL_VFORK_20_X 227
+#define PPME_SOCKET_ACCEPT_5_X 247
+#define PPME_SYSCALL_MOUNT_X 257
+#define PPME_SYSCALL_MKDIR_2_X 277
+#define PPME_SYSCALL_RMDIR_2_X 279
+#define PPME_SYSCALL_EXECVE_19_X 293
+#define PPME_SYSCALL_UNLINK_2_X 301
+#define PPME_SYSCALL_UNLINKAT_2_X 303
+#define PPME_SYSCALL_MKDIRAT_X 305
+#define PPME_SYSCALL_OPENAT_2_X 307
+#define PPME_SYSCALL_FCHMODAT_X 313
+#define PPME_SYSCALL_CHMOD_X 315
+#define PPME_SYSCALL_FCHMOD_X 317
+#define PPME_SYSCALL_RENAMEAT2_X 319
+#define PPME_SYSCALL_OPENAT2_X 327
+#define PPME_SYSCALL_EXECVEAT_X 331
+#define PPME_SYSCALL_CLONE3_X 335
+#define PPME_SYSCALL_CAPSET_X 353
+#define PPME_SYSCALL_DUP2_X 363
+#define PPME_SYSCALL_DUP3_X 365
+#define PPME_SYSCALL_DUP_1_X 367
+#define PPME_SOCKET_ACCEPT4_6_X 389
+#define PPME_SYSCALL_UMOUNT2_X 391
+#define PPME_ITER_TASK_E 430
+#define PPME_ITER_TASK_FILE_PIPE_E 432
+#define PPME_ITER_TASK_FILE_MEMFD_E 434
+#define PPME_ITER_TASK_FILE_REGULAR_E 436
+#define PPME_ITER_TASK_FILE_DIRECTORY_E 438
+#define PPME_ITER_TASK_FILE_SOCKET_INET_E 440
+#define PPME_ITER_TASK_FILE_SOCKET_INET6_E 442
+#define PPME_ITER_TASK_FILE_SOCKET_UNIX_E 444
+#define PPME_ITER_TASK_FILE_SOCKET_NETLINK_E 446
+
+/* x86_64 syscall numbers the programs need to tell apart. */
+#define NR_execve 59
+#define NR_execveat 322
+
+/*
+ * Slots of the interesting-syscall map past the syscall numbers: they switch
+ * the sched tracepoint programs on and off.
+ */
+#define SYSCALL_SLOTS 1024
+#define SLOT_SCHED_FORK 1000
+#define SLOT_SCHED_EXEC 1001
+#define SLOT_PROCEXIT 1002
+
+/* open flags (PPM_O_*). */
+#define PPM_O_RDONLY (1 << 0)
+#define PPM_O_WRONLY (1 << 1)
+#define PPM_O_RDWR (PPM_O_RDONLY | PPM_O_WRONLY)
+#define PPM_O_CREAT (1 << 2)
+#define PPM_O_APPEND (1 << 3)
+#define PPM_O_DSYNC (1 << 4)
+#define PPM_O_EXCL (1 << 5)
+#define PPM_O_NONBLOCK (1 << 6)
+#define PPM_O_SYNC (1 << 7)
+#define PPM_O_TRUNC (1 << 8)
+#define PPM_O_DIRECT (1 << 9)
+#define PPM_O_DIRECTORY (1 << 10)
+#define PPM_O_LARGEFILE (1 << 11)
+#define PPM_O_CLOEXEC (1 << 12)
+#define PPM_O_TMPFILE (1 << 13)
+#define PPM_O_F_CREATED (1 << 14)
+
+/* Linux open flags (octal, x86_64). */
+#define L_O_ACCMODE 00000003
+#define L_O_WRONLY 00000001
+#define L_O_RDWR 00000002
+#define L_O_CREAT 00000100
+#define L_O_EXCL 00000200
+#define L_O_TRUNC 00001000
+#define L_O_APPEND 00002000
+#define L_O_NONBLOCK 00004000
+#define L_O_DSYNC 00010000
+#define L_O_DIRECT 00040000
+#define L_O_LARGEFILE 00100000
+#define L_O_DIRECTORY 00200000
+#define L_O_CLOEXEC 02000000
+#define L_O_SYNC_ONLY 04000000 /* __O_SYNC */
+#define L_O_TMPFILE_ONLY 020000000 /* __O_TMPFILE */
+#define L_FMODE_CREATED 0x100000
+
+/* openat2 resolve flags. */
+#define PPM_RESOLVE_BENEATH (1 << 0)
+#define PPM_RESOLVE_IN_ROOT (1 << 1)
+#define PPM_RESOLVE_NO_MAGICLINKS (1 << 2)
+#define PPM_RESOLVE_NO_SYMLINKS (1 << 3)
+#define PPM_RESOLVE_NO_XDEV (1 << 4)
+#define PPM_RESOLVE_CACHED (1 << 5)
+
+/* clone flags (PPM_CL_*). */
+#define PPM_CL_CLONE_FILES (1 << 0)
+#define PPM_CL_CLONE_FS (1 << 1)
+#define PPM_CL_CLONE_IO (1 << 2)
+#define PPM_CL_CLONE_NEWIPC (1 << 3)
+#define PPM_CL_CLONE_NEWNET (1 << 4)
+#define PPM_CL_CLONE_NEWNS (1 << 5)
+#define PPM_CL_CLONE_NEWPID (1 << 6)
+#define PPM_CL_CLONE_NEWUTS (1 << 7)
+#define PPM_CL_CLONE_PARENT (1 << 8)
+#define PPM_CL_CLONE_PARENT_SETTID (1 << 9)
+#define PPM_CL_CLONE_PTRACE (1 << 10)
+#define PPM_CL_CLONE_SIGHAND (1 << 11)
+#define PPM_CL_CLONE_SYSVSEM (1 << 12)
+#define PPM_CL_CLONE_THREAD (1 << 13)
+#define PPM_CL_CLONE_UNTRACED (1 << 14)
+#define PPM_CL_CLONE_VM (1 << 15)
+#define PPM_CL_CLONE_NEWUSER (1 << 20)
+#define PPM_CL_CLONE_CHILD_CLEARTID (1 << 23)
+#define PPM_CL_CLONE_CHILD_SETTID (1 << 24)
+#define PPM_CL_CLONE_SETTLS (1 << 25)
+#define PPM_CL_CLONE_VFORK (1 << 27)
+#define PPM_CL_CLONE_NEWCGROUP (1 << 28)
+#define PPM_CL_CHILD_IN_PIDNS (1 << 29)
+
+/* Linux clone flags. */
+#define L_CLONE_VM 0x00000100
+#define L_CLONE_FS 0x00000200
+#define L_CLONE_FILES 0x00000400
+#define L_CLONE_SIGHAND 0x00000800
+#define L_CLONE_PTRACE 0x00002000
+#define L_CLONE_VFORK 0x00004000
+#define L_CLONE_PARENT 0x00008000
+#define L_CLONE_THREAD 0x00010000
+#define L_CLONE_NEWNS 0x00020000
+#define L_CLONE_SYSVSEM 0x00040000
+#define L_CLONE_SETTLS 0x00080000
+#define L_CLONE_PARENT_SETTID 0x00100000
+#define L_CLONE_CHILD_CLEARTID 0x00200000
+#define L_CLONE_UNTRACED 0x00800000
+#define L_CLONE_CHILD_SETTID 0x01000000
+#define L_CLONE_NEWCGROUP 0x02000000
+#define L_CLONE_NEWUTS 0x04000000
+#define L_CLONE_NEWIPC 0x08000000
+#define L_CLONE_NEWUSER 0x10000000
+#define L_CLONE_NEWPID 0x20000000
+#define L_CLONE_NEWNET 0x40000000
+#define L_CLONE_IO 0x80000000UL
+#define L_SIGCHLD 17
+
+/* Socket families. */
+#define PPM_AF_UNSPEC 0
+#define PPM_AF_UNIX 1
+#define PPM_AF_INET 2
+#define PPM_AF_INET6 10
+#define L_AF_UNIX 1
+#define L_AF_INET 2
+#define L_AF_INET6 10
+#define L_SOCK_NONBLOCK 00004000
+#define L_SOCK_CLOEXEC 02000000
+
+/* *at() */
+#define PPM_AT_FDCWD -100
+#define PPM_AT_REMOVEDIR 0x200
+
+/* ptrace requests and the DYN param indexes. */
+#define PPM_PTRACE_UNKNOWN 0
+#define PPM_PTRACE_TRACEME 1
+#define PPM_PTRACE_PEEKTEXT 2
+#define PPM_PTRACE_PEEKDATA 3
+#define PPM_PTRACE_PEEKUSR 4
+#define PPM_PTRACE_POKETEXT 5
+#define PPM_PTRACE_POKEDATA 6
+#define PPM_PTRACE_POKEUSR 7
+#define PPM_PTRACE_CONT 8
+#define PPM_PTRACE_KILL 9
+#define PPM_PTRACE_SINGLESTEP 10
+#define PPM_PTRACE_ATTACH 11
+#define PPM_PTRACE_DETACH 12
+#define PPM_PTRACE_SYSCALL 13
+#define PPM_PTRACE_SETOPTIONS 14
+#define PPM_PTRACE_GETEVENTMSG 15
+#define PPM_PTRACE_GETSIGINFO 16
+#define PPM_PTRACE_SETSIGINFO 17
+#define PPM_PTRACE_GETREGSET 18
+#define PPM_PTRACE_SETREGSET 19
+#define PPM_PTRACE_SEIZE 20
+#define PPM_PTRACE_INTERRUPT 21
+#define PPM_PTRACE_LISTEN 22
+#define PPM_PTRACE_PEEKSIGINFO 23
+#define PPM_PTRACE_GETSIGMASK 24
+#define PPM_PTRACE_SETSIGMASK 25
+#define PPM_PTRACE_GETREGS 26
+#define PPM_PTRACE_SETREGS 27
+#define PPM_PTRACE_GETFPREGS 28
+#define PPM_PTRACE_SETFPREGS 29
+#define PPM_PTRACE_GETFPXREGS 30
+#define PPM_PTRACE_SETFPXREGS 31
+#define PPM_PTRACE_OLDSETOPTIONS 32
+#define PPM_PTRACE_GET_THREAD_AREA 33
+#define PPM_PTRACE_SET_THREAD_AREA 34
+#define PPM_PTRACE_ARCH_PRCTL 35
+#define PPM_PTRACE_SYSEMU 36
+#define PPM_PTRACE_SYSEMU_SINGLESTEP 37
+#define PPM_PTRACE_SINGLEBLOCK 38
+#define PPM_PTRACE_IDX_UINT64 0
+#define PPM_PTRACE_IDX_SIGTYPE 1
+
+/* execve flags (PPM_EXE_*). */
+#define PPM_EXE_WRITABLE (1 << 0)
+#define PPM_EXE_FROM_MEMFD (1 << 2)
+
+/* Misc kernel values. */
+#define L_PF_KTHREAD 0x00200000
+#define L_TS_COMPAT 0x0002
+#define L_RLIMIT_NOFILE 7
+#define L_S_IFMT 00170000
+#define L_S_IFSOCK 0140000
+#define L_S_IFREG 0100000
+#define L_S_IFDIR 0040000
+#define L_S_IFIFO 0010000
+#define L_AF_NETLINK 16
+#define L_S_IWUSR 00200
+#define L_S_IWGRP 00020
+#define L_S_IWOTH 00002
+#define L_CAP_DAC_OVERRIDE 1
+#define L_PAGE_SHIFT 12
