@@ -102,7 +102,7 @@ func TestRulesets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := ruletest.Run(prog, files, ruletest.Options{})
+			rep, err := ruletest.Run(prog, files, ruletest.Options{Capture: readCapture})
 			if err != nil {
 				t.Fatalf("ruletest.Run: %v", err)
 			}

@@ -11,6 +11,12 @@ func subcommands() []*cobra.Command {
 		newInspectCmd(),
 		newDiffCmd(),
 		newReplayCmd(),
+		newPushCmd(),
+		newPullCmd(),
+		newSignCmd(),
+		newVerifyCmd(),
+		newKeygenCmd(),
+		newRegistryCmd(),
 		newParseCmd(),
 		newVersionCmd(),
 	}

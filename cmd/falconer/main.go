@@ -10,14 +10,35 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/falconer-sec/falconer/registry"
 )
 
 // Exit codes.
 const (
 	exitOK       = 0 // success
-	exitFindings = 1 // lint errors, failing tests, verification failures
+	exitFindings = 1 // lint errors, failing tests, other failures
 	exitUsage    = 2 // bad flags or arguments
+
+	// Registry and verification outcomes callers branch on.
+	exitUnreachable        = 3
+	exitNotFound           = 4
+	exitNotSigned          = 5
+	exitSignatureInvalid   = 6
+	exitAttestationMissing = 7
 )
+
+// registryExits maps the registry package's sentinel errors to exit codes.
+var registryExits = []struct {
+	err  error
+	code int
+}{
+	{registry.ErrUnreachable, exitUnreachable},
+	{registry.ErrNotFound, exitNotFound},
+	{registry.ErrNotSigned, exitNotSigned},
+	{registry.ErrSignatureInvalid, exitSignatureInvalid},
+	{registry.ErrAttestationMissing, exitAttestationMissing},
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -44,6 +65,11 @@ func run(ctx context.Context, args []string) int {
 		return exitFindings
 	default:
 		fmt.Fprintf(os.Stderr, "falconer: %v\n", err)
+		for _, re := range registryExits {
+			if errors.Is(err, re.err) {
+				return re.code
+			}
+		}
 		return exitFindings
 	}
 }

@@ -19,9 +19,17 @@ certificate must carry; its chain is checked against --ca-roots (a private
 CA, offline), --trusted-root (a Sigstore trusted_root.json), or else the
 public Sigstore instance's root fetched online.
 
-The first words of an error say what went wrong: "not signed", "signature
-invalid" (signed by someone else, or tampered with), "required attestation
-missing", "registry unreachable", or "not found".
+The first words of an error say what went wrong, and so does the exit
+status:
+
+  0  verified
+  1  other failures
+  2  usage error
+  3  registry unreachable
+  4  not found
+  5  not signed
+  6  signature invalid (signed by someone else, or tampered with)
+  7  required attestation missing
 
 --require-attestation takes a predicate type URI, or the shorthands
 "provenance" (SLSA v1) and "test-report".`
