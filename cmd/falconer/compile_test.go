@@ -102,3 +102,31 @@ func TestTestCmd(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayCmd replays a committed capture through the default rules.
+func TestReplayCmd(t *testing.T) {
+	c := newReplayCmd()
+	var stdout, stderr strings.Builder
+	c.SetOut(&stdout)
+	c.SetErr(&stderr)
+	c.SetArgs([]string{"--rules", "../../rulesets/default", "--output", "json", "../../rulesets/default/tests/captures/cat-shadow.scap.gz"})
+	if err := c.ExecuteContext(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	out := stdout.String()
+	var alert struct {
+		Rule         string         `json:"rule"`
+		Priority     string         `json:"priority"`
+		OutputFields map[string]any `json:"output_fields"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &alert); err != nil {
+		t.Fatalf("not one JSON alert line: %v\n%s", err, out)
+	}
+	if alert.Rule != "Read sensitive file untrusted" || alert.Priority != "Warning" || alert.OutputFields["fd.name"] != "/etc/shadow" ||
+		!strings.Contains(out, "image=<NA>:<NA>") {
+		t.Errorf("alert = %+v", alert)
+	}
+	if !strings.Contains(stderr.String(), "Read sensitive file untrusted: 1") {
+		t.Errorf("summary:\n%s", stderr.String())
+	}
+}

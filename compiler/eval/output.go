@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -186,8 +187,17 @@ func (a *Alert) JSON() []byte {
 		Tags:         tags,
 		Time:         time.Unix(0, a.Time).UTC().Format("2006-01-02T15:04:05.000000000Z"),
 	}
-	b, _ := json.Marshal(j) // only strings, numbers and raw JSON: cannot fail
-	return b
+	return marshal(j)
+}
+
+// marshal encodes v as Falco does: no HTML escaping of <, > and &, so that
+// "<NA>" reads as written.
+func marshal(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // strings, numbers, booleans and nested values: cannot fail
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // fieldsJSON renders output_fields with keys sorted, as Falco does.
@@ -196,6 +206,5 @@ func (a *Alert) fieldsJSON() json.RawMessage {
 	for _, f := range a.Fields {
 		m[f.Name] = f.Value
 	}
-	b, _ := json.Marshal(m) // maps marshal with sorted keys
-	return b
+	return marshal(m) // maps marshal with sorted keys
 }
