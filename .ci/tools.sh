@@ -55,6 +55,25 @@ install_oras() {
 }
 tools[oras]=install_oras
 
+# actionlint: checks the GitHub Actions workflow in ci/templates/github (its
+# syntax, expressions, job and step keys, and the known actions' inputs).
+# It runs shellcheck on the `run:` scripts when shellcheck is on PATH, so
+# that comes from the distribution package (0.9.0 on Debian 12) and stays in
+# /usr/bin.
+install_actionlint() {
+	go_tool actionlint v1.7.12 github.com/rhysd/actionlint/cmd/actionlint
+	if ! command -v shellcheck >/dev/null 2>&1; then
+		log "installing shellcheck (apt shellcheck)"
+		local sudo=
+		[ "$(id -u)" = 0 ] || sudo=sudo
+		export DEBIAN_FRONTEND=noninteractive
+		$sudo apt-get install -y -q shellcheck >/dev/null 2>&1 ||
+			{ $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q shellcheck >/dev/null; }
+	fi
+	shellcheck --version >/dev/null
+}
+tools[actionlint]=install_actionlint
+
 # falcoctl v0.11.0: installs falconer artifacts as a Falco rulesfile. A plain
 # `go install` fails (the checksum database has no entry for it and the proxy
 # refuses its version list), so the module is downloaded with the checksum
@@ -81,7 +100,8 @@ tools[falcoctl]=install_falcoctl
 
 # protoc from the distribution package (libprotoc 3.21 on Debian 12), for
 # agent/output/gen.sh and the test that the committed gRPC stubs are current.
-# The Go plugins are pinned in go.mod's tool block, not installed here.
+# It stays in /usr/bin (found through PATH). The Go plugins are pinned in
+# go.mod's tool block, not installed here.
 install_apt_protoc() {
 	if ! command -v protoc >/dev/null 2>&1; then
 		log "installing protoc (apt protobuf-compiler)"
@@ -91,7 +111,7 @@ install_apt_protoc() {
 		$sudo apt-get install -y -q protobuf-compiler >/dev/null 2>&1 ||
 			{ $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q protobuf-compiler >/dev/null; }
 	fi
-	ln -sf "$(command -v protoc)" "$root/bin/protoc"
+	protoc --version >/dev/null
 }
 tools[apt_protoc]=install_apt_protoc
 
@@ -106,6 +126,12 @@ install_promtool() {
 	go_tool promtool v0.316.0 github.com/prometheus/prometheus/cmd/promtool
 }
 tools[promtool]=install_promtool
+
+# falcosidekick is not installed: the Go module proxy refuses
+# github.com/falcosecurity/falcosidekick (403 "not available" for its
+# version list, a tag's commit and master), so agent/output checks its HTTP
+# output against a conformance server built from falcosidekick's documented
+# input rules instead.
 
 # clang-19, llvm-strip-19, libbpf headers and bpftool from the distribution
 # packages, for bpf/gen.sh (make bpf) and the test that the committed BPF

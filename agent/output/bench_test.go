@@ -155,7 +155,7 @@ func newFanout(b *testing.B, healthy, stalled int) *fanout {
 		}
 		stream.Send(&outputs.Request{}) // and never Recv
 	}
-	waitFor(b, 10*time.Second, "the subscribers", func() bool { return subscribers(f.hub, GRPCOutput) == healthy+stalled })
+	waitFor(b, 10*time.Second, "the subscribers", func() bool { return subscribers(f.hub, OutputGRPC) == healthy+stalled })
 	return f
 }
 

@@ -42,9 +42,9 @@ const (
 	DefaultMaxSubscribers = 64
 )
 
-// GRPCOutput is the output kind of gRPC subscriptions in the hub's
-// counters.
-const GRPCOutput = "grpc"
+// OutputGRPC names gRPC subscriptions in the hub's counters (the output
+// label of the metrics).
+const OutputGRPC = "grpc"
 
 // GRPCOptions configures the gRPC servers. The zero value (plus a Hub)
 // serves on DefaultSocket with mode 0600 and no TCP listener.
@@ -340,7 +340,7 @@ func (s *GRPCServer) subscribe(opts SubscribeOptions) (*Subscription, error) {
 		s.streams.Add(-1)
 		return nil, status.Errorf(codes.ResourceExhausted, "too many subscribers (limit %d)", s.opts.MaxSubscribers)
 	}
-	opts.Output = GRPCOutput
+	opts.Output = OutputGRPC
 	if s.opts.Buffer > 0 {
 		opts.Buffer = s.opts.Buffer
 	}

@@ -39,7 +39,7 @@ func testContext(t *testing.T) context.Context {
 // clients do, and waits until the server has registered it.
 func falcoSub(t *testing.T, ctx context.Context, h *Hub, conn *grpc.ClientConn) grpc.BidiStreamingClient[outputs.Request, outputs.Response] {
 	t.Helper()
-	before := subscribers(h, GRPCOutput)
+	before := subscribers(h, OutputGRPC)
 	stream, err := outputs.NewServiceClient(conn).Sub(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func falcoSub(t *testing.T, ctx context.Context, h *Hub, conn *grpc.ClientConn) 
 	if err := stream.Send(&outputs.Request{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the subscription", func() bool { return subscribers(h, GRPCOutput) > before })
+	waitFor(t, 5*time.Second, "the subscription", func() bool { return subscribers(h, OutputGRPC) > before })
 	return stream
 }
 
@@ -214,7 +214,7 @@ func TestV1SubscribeFilterAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the subscription", func() bool { return subscribers(h, GRPCOutput) == 1 })
+	waitFor(t, 5*time.Second, "the subscription", func() bool { return subscribers(h, OutputGRPC) == 1 })
 	for i := range 6 {
 		h.Publish(testAlert(i))
 	}
@@ -481,7 +481,7 @@ func TestStalledSubscriberIsDisconnected(t *testing.T) {
 
 	received := 0
 	deadline := time.Now().Add(15 * time.Second)
-	for subscribers(h, GRPCOutput) == 2 {
+	for subscribers(h, OutputGRPC) == 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("stalled subscriber was never disconnected")
 		}
@@ -580,11 +580,11 @@ func TestInvalidUTF8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the v1 subscription", func() bool { return subscribers(h, GRPCOutput) == 2 })
+	waitFor(t, 5*time.Second, "the v1 subscription", func() bool { return subscribers(h, OutputGRPC) == 2 })
 	a := testAlert(0)
-	a.Message = "file=/tmp/\xff\xfeevil"
+	a.Message = "file=/srv/data/\xff\xfeevil"
 	a.Tags = []string{"ok", "bad\xc3"}
-	a.Fields = append(a.Fields, eval.OutputField{Name: "fd.name", Value: "/tmp/\xff\xfeevil"})
+	a.Fields = append(a.Fields, eval.OutputField{Name: "fd.name", Value: "/srv/data/\xff\xfeevil"})
 	h.Publish(a)
 	h.Publish(testAlert(1))
 
@@ -592,10 +592,10 @@ func TestInvalidUTF8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.GetOutputFields()["fd.name"]; got != "/tmp/\uFFFDevil" {
+	if got := r.GetOutputFields()["fd.name"]; got != "/srv/data/\uFFFDevil" {
 		t.Errorf("falco fd.name = %q", got)
 	}
-	if !strings.HasSuffix(r.GetOutput(), "file=/tmp/\uFFFDevil") || r.GetTags()[1] != "bad\uFFFD" {
+	if !strings.HasSuffix(r.GetOutput(), "file=/srv/data/\uFFFDevil") || r.GetTags()[1] != "bad\uFFFD" {
 		t.Errorf("falco response = %v", r)
 	}
 	if r, err := falco.Recv(); err != nil || r.GetRule() != testAlert(1).Rule {
@@ -605,7 +605,7 @@ func TestInvalidUTF8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ev.GetAlert().GetMessage(); got != "file=/tmp/\uFFFDevil" {
+	if got := ev.GetAlert().GetMessage(); got != "file=/srv/data/\uFFFDevil" {
 		t.Errorf("v1 message = %q", got)
 	}
 }

@@ -114,9 +114,9 @@ func TestGrpcurlUnixSocket(t *testing.T) {
 	})
 
 	t.Run("falco sub via reflection", func(t *testing.T) {
-		before := subscribers(h, GRPCOutput)
+		before := subscribers(h, OutputGRPC)
 		g := startGrpcurl(t, "-plaintext", "-d", "{}", sock, "falco.outputs.service/sub")
-		waitFor(t, 15*time.Second, "grpcurl to subscribe", func() bool { return subscribers(h, GRPCOutput) > before })
+		waitFor(t, 15*time.Second, "grpcurl to subscribe", func() bool { return subscribers(h, OutputGRPC) > before })
 		h.Publish(testAlert(2))
 		m := g.next(t)
 		if m["rule"] != "Outbound connection to C2" || m["priority"] != "CRITICAL" || m["source"] != "k8s_audit" || m["hostname"] != "node-1" {
@@ -128,12 +128,12 @@ func TestGrpcurlUnixSocket(t *testing.T) {
 	})
 
 	t.Run("v1 subscribe via proto files", func(t *testing.T) {
-		before := subscribers(h, GRPCOutput)
+		before := subscribers(h, OutputGRPC)
 		g := startGrpcurl(t, "-plaintext",
 			"-import-path", "proto", "-proto", "falconer/output/v1/output.proto",
 			"-d", `{"filter": {"minPriority": "PRIORITY_WARNING"}}`,
 			sock, "falconer.output.v1.AlertService/Subscribe")
-		waitFor(t, 15*time.Second, "grpcurl to subscribe", func() bool { return subscribers(h, GRPCOutput) > before })
+		waitFor(t, 15*time.Second, "grpcurl to subscribe", func() bool { return subscribers(h, OutputGRPC) > before })
 		h.Publish(testAlert(0)) // Notice: filtered out
 		h.Publish(testAlert(1)) // Warning
 		m := g.next(t)
@@ -162,10 +162,10 @@ func TestGrpcurlMutualTLS(t *testing.T) {
 	addr := s.TCPAddr().String()
 
 	t.Run("with client certificate", func(t *testing.T) {
-		before := subscribers(h, GRPCOutput)
+		before := subscribers(h, OutputGRPC)
 		g := startGrpcurl(t, "-cacert", certs.CACert, "-cert", certs.ClientCert, "-key", certs.ClientKey,
 			"-d", "{}", addr, "falco.outputs.service/sub")
-		waitFor(t, 15*time.Second, "grpcurl to subscribe", func() bool { return subscribers(h, GRPCOutput) > before })
+		waitFor(t, 15*time.Second, "grpcurl to subscribe", func() bool { return subscribers(h, OutputGRPC) > before })
 		h.Publish(testAlert(0))
 		if m := g.next(t); m["rule"] != "Terminal shell in container" || m["priority"] != "NOTICE" {
 			t.Errorf("grpcurl got %v", m)

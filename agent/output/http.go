@@ -23,9 +23,9 @@ const (
 	DefaultUserAgent      = "falconer-agent"
 )
 
-// HTTPOutputKind is the output kind of HTTP subscriptions in the hub's
-// counters.
-const HTTPOutputKind = "http"
+// OutputHTTP names HTTP output subscriptions in the hub's counters (the
+// output label of the metrics).
+const OutputHTTP = "http"
 
 // HTTPOptions configures an HTTP output. Only URL is required.
 type HTTPOptions struct {
@@ -117,7 +117,7 @@ func NewHTTPOutput(h *Hub, opts HTTPOptions) (*HTTPOutput, error) {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: opts.Timeout,
 	}
-	sub, err := h.Subscribe(SubscribeOptions{Output: HTTPOutputKind, Filter: opts.Filter, Buffer: opts.Buffer})
+	sub, err := h.Subscribe(SubscribeOptions{Output: OutputHTTP, Filter: opts.Filter, Buffer: opts.Buffer})
 	if err != nil {
 		return nil, fmt.Errorf("http output: %w", err)
 	}

@@ -5,7 +5,8 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
-
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -137,6 +138,8 @@ func (s *sidekick) snapshot() ([]sidekickPayload, map[string]int) {
 func startLoopback(t *testing.T, h http.Handler, cfg *tls.Config) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
+	// Refused handshakes are expected in the mutual TLS tests.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +218,7 @@ func TestHTTPOutputToSidekick(t *testing.T) {
 	for i := range 5 {
 		h.Publish(testAlert(i))
 	}
-	waitFor(t, 10*time.Second, "5 accepted alerts", func() bool { got, _ := sk.snapshot(); return len(got) == 5 })
+	waitFor(t, 10*time.Second, "5 sent alerts", func() bool { return o.Stats().Sent == 5 })
 	got, inputs := sk.snapshot()
 	if diff := cmp.Diff(map[string]int{"accepted": 5}, inputs); diff != "" {
 		t.Errorf("sidekick inputs (-want +got):\n%s", diff)
@@ -312,9 +315,9 @@ func TestHTTPOutputSlowEndpoint(t *testing.T) {
 		t.Errorf("HTTP output dropped %d, want most of 500 (queue 8, 50 ms per request)", st.Dropped)
 	}
 	var httpDrops uint64
-	for _, os := range h.Stats().Outputs {
-		if os.Output == HTTPOutputKind {
-			httpDrops = os.Dropped
+	for _, out := range h.Stats().Outputs {
+		if out.Output == OutputHTTP {
+			httpDrops = out.Dropped
 		}
 	}
 	if httpDrops != st.Dropped {

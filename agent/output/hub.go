@@ -316,8 +316,8 @@ func (h *Hub) Publish(a *eval.Alert) {
 	h.mu.Lock()
 	h.seq++
 	seq := h.seq
-	var enc *encodings
-	if len(h.ring) > 0 || len(h.subs) > 0 {
+	var enc *encodings // shared wire forms, worth it only with subscribers
+	if len(h.subs) > 0 {
 		enc = &encodings{}
 	}
 	if len(h.ring) > 0 {

@@ -160,35 +160,61 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		sort.Strings(names)
 		values := make([]string, len(names))
 		for i, k := range names {
-			values[i] = labels[k]
+			values[i] = validUTF8(labels[k]) // label values must be UTF-8
 		}
-		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, names, nil), t, v, values...)
+		desc := prometheus.NewDesc(name, help, names, nil)
+		metric, err := prometheus.NewConstMetric(desc, t, v, values...)
+		if err != nil {
+			metric = prometheus.NewInvalidMetric(desc, err)
+		}
+		ch <- metric
 	}
 	const (
 		matchesHelp = "Alerts by rule, priority (0 is Emergency, 7 Debug), source and tags."
 		eventsHelp  = "Alerts by rule, priority, host, source, Kubernetes namespace and pod, and tags, as falco-exporter counted them."
 	)
 
+	// Copy the counts under the lock and emit after releasing it, so a
+	// scrape never holds up ObserveAlert (and so Publish) for long.
+	type matchSeries struct {
+		k    matchKey
+		n    uint64
+		tags []string
+	}
+	type eventSeries struct {
+		k eventKey
+		n uint64
+	}
 	m.mu.Lock()
+	matches := make([]matchSeries, 0, len(m.matches))
 	for k, mc := range m.matches {
-		labels := prometheus.Labels{"rule_name": k.rule, "priority": strconv.Itoa(int(k.priority)), "source": k.source}
-		for _, t := range mc.tags {
+		matches = append(matches, matchSeries{k, mc.n, mc.tags})
+	}
+	events := make([]eventSeries, 0, len(m.events))
+	for k, n := range m.events {
+		events = append(events, eventSeries{k, n})
+	}
+	cpu := m.cpu.sample()
+	m.mu.Unlock()
+
+	for _, ms := range matches {
+		labels := prometheus.Labels{"rule_name": ms.k.rule, "priority": strconv.Itoa(int(ms.k.priority)), "source": ms.k.source}
+		for _, t := range ms.tags {
 			labels[tagLabel(t)] = "true"
 		}
-		emit("falcosecurity_falco_rules_matches_total", matchesHelp, prometheus.CounterValue, float64(mc.n), labels)
+		emit("falcosecurity_falco_rules_matches_total", matchesHelp, prometheus.CounterValue, float64(ms.n), labels)
 	}
-	for k, n := range m.events {
+	for _, es := range events {
+		k := es.k
 		tags := ""
 		if k.tags != "" {
 			tags = "," + k.tags + ","
 		}
-		emit("falco_events", eventsHelp, prometheus.UntypedValue, float64(n), prometheus.Labels{
+		emit("falco_events", eventsHelp, prometheus.UntypedValue, float64(es.n), prometheus.Labels{
 			"rule": k.rule, "priority": strconv.Itoa(int(k.priority)), "hostname": k.hostname, "source": k.source,
 			"k8s_ns_name": k.ns, "k8s_pod_name": k.pod, "tags": tags,
 		})
 	}
-	cpu := m.cpu.sample()
-	m.mu.Unlock()
 
 	if v := m.opts.Version.Version; v != "" {
 		emit("falcosecurity_falco_version_info", "The agent's version.", prometheus.GaugeValue, 1, prometheus.Labels{"version": v})

@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/falconer-sec/falconer/compiler/eval"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -60,7 +62,7 @@ func metricsFixture(t *testing.T) (*Metrics, *Hub) {
 		Version:           Version{Version: "v0.9.0"},
 		EvaluationBuckets: []float64{1e-6, 1e-5, 1e-4},
 	})
-	if _, err := h.Subscribe(SubscribeOptions{Output: GRPCOutput}); err != nil { // never read: drops
+	if _, err := h.Subscribe(SubscribeOptions{Output: OutputGRPC}); err != nil { // never read: drops
 		t.Fatal(err)
 	}
 	for i := range 5 {
@@ -305,5 +307,29 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestMetricsInvalidUTF8 checks that label values that are not UTF-8 (a
+// pod name or tag from a hostile workload) are repaired, not a panic or a
+// failed scrape.
+func TestMetricsInvalidUTF8(t *testing.T) {
+	h := NewHub(HubOptions{})
+	m := NewMetrics(MetricsOptions{Hub: h})
+	a := testAlert(0)
+	a.Rule = "bad \xff rule"
+	a.Tags = []string{"t\xfe"}
+	a.Fields = append(a.Fields[:5], eval.OutputField{Name: "k8s.ns.name", Value: "ns\xff"}, eval.OutputField{Name: "k8s.pod.name", Value: "pod"})
+	h.Publish(a)
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatalf("Gather: %v", err)
+	}
+	var buf bytes.Buffer
+	for _, mf := range mfs {
+		expfmt.MetricFamilyToText(&buf, mf)
+	}
+	if !strings.Contains(buf.String(), `k8s_ns_name="ns`+"\uFFFD"+`"`) || !strings.Contains(buf.String(), `rule_name="bad `+"\uFFFD"+` rule"`) {
+		t.Errorf("repaired labels missing:\n%s", buf.String())
 	}
 }

@@ -64,7 +64,7 @@ func TestPipeline(t *testing.T) {
 	web := startWeb(t, WebOptions{Metrics: m})
 
 	g := startGrpcurl(t, "-plaintext", "-d", "{}", "unix://"+srv.SocketPath(), "falco.outputs.service/sub")
-	waitFor(t, 15*time.Second, "grpcurl to subscribe", func() bool { return subscribers(h, GRPCOutput) == 1 })
+	waitFor(t, 15*time.Second, "grpcurl to subscribe", func() bool { return subscribers(h, OutputGRPC) == 1 })
 
 	for _, a := range alerts {
 		h.Publish(a)

@@ -15,8 +15,10 @@ func subcommands() []*cobra.Command {
 		newPullCmd(),
 		newSignCmd(),
 		newVerifyCmd(),
+		newPublishCmd(),
 		newKeygenCmd(),
 		newRegistryCmd(),
+		newCertsCmd(),
 		newParseCmd(),
 		newVersionCmd(),
 	}
