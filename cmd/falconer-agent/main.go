@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -21,10 +22,15 @@ import (
 )
 
 const usage = `Usage: falconer-agent --ruleset FILE [flags]
+       falconer-agent --follow REGISTRY/REPO:TAG --key cosign.pub [flags]
+       falconer-agent --watch RULES_DIR [flags]
 
 falconer-agent captures syscalls with eBPF, evaluates every event against a
 compiled ruleset (falconer build) or rule files, and writes alerts to
-stdout in Falco's text or JSON format.
+stdout in Falco's text or JSON format. With --follow it takes its ruleset
+from a registry, verifies its signature, and swaps to every new signed
+version without a restart (see docs/follow.md); with --watch it reloads
+local rule files when they change.
 
 It needs root, or the capabilities CAP_BPF, CAP_PERFMON and
 CAP_SYS_RESOURCE (plus CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read
@@ -69,31 +75,67 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.RingSize, "ring-size", bpf.DefaultRingSize, "kernel ring buffer size in bytes (a power of two)")
 	fs.Float64Var(&cfg.DropThreshold, "drop-threshold", 0.001, "fraction of dropped events per second above which the drop alert fires (negative: never)")
 	fs.StringVar(&cfg.Hostname, "hostname", "", "host name in alerts (default: this host's)")
+	var outFlags outputFlags
+	outFlags.register(fs)
+	var follow followFlags
+	follow.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return usageError{err}
 	}
-	if *ruleset == "" {
+	switch {
+	case *ruleset == "" && !follow.enabled():
 		fs.Usage()
-		return usageError{errors.New("--ruleset is required")}
+		return usageError{errors.New("--ruleset, --follow or --watch is required")}
+	case *ruleset != "" && follow.enabled():
+		return usageError{errors.New("--ruleset cannot be combined with --follow or --watch")}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
-	prog, digest, err := loadRuleset(*ruleset)
+	var follower *agent.Follower
+	if follow.enabled() {
+		f, rs, err := follow.setup(ctx, stderr)
+		if err != nil {
+			return err
+		}
+		follower = f
+		cfg.Program, cfg.Digest, cfg.Version = rs.Program, rs.Digest, rs.Version
+	} else {
+		prog, digest, err := loadRuleset(*ruleset)
+		if err != nil {
+			return err
+		}
+		cfg.Program, cfg.Digest = prog, digest
+	}
+	prog, digest := cfg.Program, cfg.Digest
+	cfg.Stdout, cfg.Log = stdout, stderr
+	outs, err := outFlags.setup(&cfg, agentVersion())
 	if err != nil {
 		return err
 	}
-	cfg.Program, cfg.Digest = prog, digest
-	cfg.Stdout, cfg.Log = stdout, stderr
 	a, err := agent.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, stopOutputs := context.WithCancel(ctx)
+	defer stopOutputs()
+	waitOutputs := outs.start(ctx, a, stderr)
+	waitFollow, err := follow.start(ctx, a, follower, stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "falconer-agent: %d rules loaded (%s), capturing %d syscalls\n", len(prog.Rules), digest, len(prog.Syscalls))
 	err = a.Run(ctx)
+	stopOutputs()
+	if ferr := waitFollow(); err == nil && ferr != nil {
+		err = ferr
+	}
+	if werr := waitOutputs(); err == nil && werr != nil {
+		err = werr
+	}
 	s := a.Stats()
 	fmt.Fprintf(stderr, "falconer-agent: stopped: %d events, %d evaluated, %d alerts, %d dropped by the kernel\n",
 		s.Events, s.Evaluated, s.Alerts, s.Kernel.Drops())
@@ -122,4 +164,13 @@ func loadRuleset(spec string) (*ir.Program, string, error) {
 		return nil, "", err
 	}
 	return p, ir.Digest(data), nil
+}
+
+// agentVersion is the version of this build, from the module's build
+// information.
+func agentVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
 }
