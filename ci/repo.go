@@ -1,6 +1,8 @@
-// Package ci reads the state of a rules repository with go-git (commit,
-// branch, tag, dirty state, remote, version) for the GitOps pipeline that
-// builds, tests, publishes and signs rulesets from it.
+// Package ci is the GitOps pipeline of a rules repository. It reads the
+// repository with go-git: its state (Describe: commit, branch, tag, dirty
+// state, remote, version) and the files of any revision (Tree). Build lints,
+// compiles and tests the rules at the checked-out commit; Release.Publish
+// pushes the result, signs it and attests its provenance and test report.
 package ci
 
 import (

@@ -17,14 +17,14 @@ import (
 
 // testRepo is a repository built with go-git for a test.
 type testRepo struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	repo *git.Repository
 	wt   *git.Worktree
 	when time.Time
 }
 
-func newRepo(t *testing.T) *testRepo {
+func newRepo(t testing.TB) *testRepo {
 	t.Helper()
 	dir := t.TempDir()
 	r, err := git.PlainInit(dir, false)
