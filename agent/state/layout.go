@@ -55,7 +55,8 @@ type layout struct {
 	shell, euid, egid, cmd                      int8
 	fdType                                      eval.FDType
 
-	params map[string]int // every parameter by name, for lazy arguments
+	params map[string]int    // every parameter by name, for lazy arguments
+	names  []*scap.FlagTable // per parameter: its flag or enum names, or nil
 }
 
 var layouts = func() []layout {
@@ -74,7 +75,9 @@ func newLayout(c scap.EventCode, info *scap.EventInfo) layout {
 	l := layout{exit: c.IsExit()}
 	l.name, l.category = eval.EventMeta(uint16(c))
 	l.params = make(map[string]int, len(info.Params))
+	l.names = make([]*scap.FlagTable, len(info.Params))
 	for i, p := range info.Params {
+		l.names[i] = scap.ParamNames(c, i)
 		if _, dup := l.params[p.Name]; !dup {
 			l.params[p.Name] = i
 		}

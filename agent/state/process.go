@@ -32,7 +32,7 @@ func (t *Table) Process(e *scap.Event) (ev *eval.Event, ok bool) {
 	ev.FD = nil
 	ev.Hostname = t.opts.Hostname
 	ev.Source = ""
-	t.args.e, t.args.l = e, l
+	t.args.reset(e, l)
 	ev.Lazy = &t.args
 	ev.HasRes = l.exit && l.res >= 0
 	ev.Res = 0
@@ -79,7 +79,14 @@ func (t *Table) apply(e *scap.Event, l *layout, th *thread, ev *eval.Event) {
 	res := ev.Res
 	switch l.handler {
 	case hOpen:
-		fd := t.newFD(eval.FDFile)
+		// A failed open leaves nothing in the table: its fd lives only
+		// as long as the event, in a scratch entry.
+		fd := &t.failedFD
+		if res >= 0 {
+			fd = t.newFD(eval.FDFile)
+		} else {
+			*fd = eval.FD{Type: eval.FDFile}
+		}
 		raw := t.intern(e.StringBytes(int(l.path)))
 		fd.NameRaw = raw
 		fd.Name = t.resolvePath(th, raw, e.Int64(int(l.dirfd)), l.dirfd >= 0)

@@ -64,6 +64,11 @@ type Table struct {
 	strs  map[string]string // interned paths
 	stats Stats
 	num   uint64
+
+	// failedFD is ev.FD for a failed open (never stored); pathBuf is
+	// where relative paths are joined.
+	failedFD eval.FD
+	pathBuf  []byte
 }
 
 // New returns an empty table.
@@ -331,6 +336,20 @@ func (t *Table) resolvePath(th *thread, p string, dirfd int64, hasDirfd bool) st
 	}
 	if base == "" {
 		return p
+	}
+	if base[0] != '/' {
+		return path.Join(base, p)
+	}
+	// base/p, kept (interned) when already clean: programs open the same
+	// relative paths over and over.
+	buf := append(t.pathBuf[:0], base...)
+	if buf[len(buf)-1] != '/' {
+		buf = append(buf, '/')
+	}
+	buf = append(buf, p...)
+	t.pathBuf = buf
+	if s := t.intern(buf); isClean(s) {
+		return s
 	}
 	return path.Join(base, p)
 }
