@@ -47,5 +47,8 @@ bpf: ## rebuild the eBPF objects (needs clang-19: .ci/tools.sh clang)
 tools: ## install the pinned external tools the integration tests use
 	.ci/tools.sh
 
+demo: ## the whole loop on this machine: registry, signed ruleset, agent following it (eBPF needs root)
+	$(GO) run ./cmd/falconer-demo
+
 clean: ## remove build output
 	rm -rf $(BIN)

@@ -38,6 +38,9 @@ type Config struct {
 	// OnReady, if set, is called once the probe is attached and events
 	// flow.
 	OnReady func()
+	// OnEvaluate, if set, receives the time the rules took for a sample
+	// of events (one in 64), for the latency histogram.
+	OnEvaluate func(time.Duration)
 
 	// MinPriority drops rules less severe than this (Falco's priority
 	// setting); "" keeps all.
@@ -94,6 +97,11 @@ type Agent struct {
 	swaps                                 atomic.Uint64
 	threads                               atomic.Int64
 	kernel                                atomic.Pointer[bpf.Stats]
+
+	// ready is closed once Run has attached the probe, done when Run
+	// returns (Follow waits on them).
+	ready, done         chan struct{}
+	readyOnce, doneOnce sync.Once
 }
 
 // loaded is one activated ruleset.
@@ -138,7 +146,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.StatsInterval <= 0 {
 		cfg.StatsInterval = time.Second
 	}
-	a := &Agent{cfg: cfg}
+	a := &Agent{cfg: cfg, ready: make(chan struct{}), done: make(chan struct{})}
 	l, err := a.load(cfg.Program, cfg.Digest, cfg.Version)
 	if err != nil {
 		return nil, err
@@ -176,15 +184,19 @@ func (a *Agent) Stats() Stats {
 // everything. It fails early, naming what is missing, when the kernel or
 // the privileges do not allow the probe.
 func (a *Agent) Run(ctx context.Context) error {
+	defer a.doneOnce.Do(func() { close(a.done) })
 	l := a.engine.Load()
 	syscalls, unsupported := bpf.Supported(l.prog.Syscalls)
 	if len(unsupported) > 0 {
 		fmt.Fprintf(a.cfg.Log, "falconer-agent: the probe does not capture %d syscalls the rules name: %v\n", len(unsupported), unsupported)
 	}
+	// An empty ring is polled every 200µs, backing off to 1ms: an alert
+	// waits at most about 1ms for the reader, and a steady stream of
+	// events is read in batches rather than a few at a time.
 	probe, err := bpf.Load(bpf.Options{
 		RingSize: a.cfg.RingSize,
 		Syscalls: syscalls,
-		PollMin:  50 * time.Microsecond,
+		PollMin:  200 * time.Microsecond,
 		PollMax:  time.Millisecond,
 	})
 	if err != nil {
@@ -210,6 +222,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 
+	a.readyOnce.Do(func() { close(a.ready) })
 	if a.cfg.OnReady != nil {
 		a.cfg.OnReady()
 	}
@@ -238,8 +251,14 @@ func (a *Agent) Run(ctx context.Context) error {
 			if !ok {
 				continue
 			}
-			a.evaluated.Add(1)
-			matched = cur.eng.Evaluate(e, matched[:0])
+			n := a.evaluated.Add(1)
+			if a.cfg.OnEvaluate != nil && timeEvaluation(n) {
+				t0 := time.Now()
+				matched = cur.eng.Evaluate(e, matched[:0])
+				a.cfg.OnEvaluate(time.Since(t0))
+			} else {
+				matched = cur.eng.Evaluate(e, matched[:0])
+			}
 			for _, r := range matched {
 				a.emit(cur.eng.Alert(r, e))
 			}

@@ -7,5 +7,9 @@
 //
 // The agent is built from small files: agent.go (configuration and the
 // run loop), swap.go (atomic ruleset replacement), capture.go (recording
-// a .scap file), drops.go (drop accounting and the drop alert).
+// a .scap file), drops.go (drop accounting and the drop alert), and the
+// follower that keeps the ruleset in step with a registry (docs/follow.md):
+// follow.go (the poll loop and activation), merge.go, head.go (change
+// detection), verify.go (trust policy and checks), cache.go (the
+// last-known-good cache), watch.go (local rules) and status.go.
 package agent

@@ -32,9 +32,9 @@ from a registry, verifies its signature, and swaps to every new signed
 version without a restart (see docs/follow.md); with --watch it reloads
 local rule files when they change.
 
-It needs root, or the capabilities CAP_BPF, CAP_PERFMON and
-CAP_SYS_RESOURCE (plus CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read
-other processes' /proc entries), and a kernel with BTF.
+It needs root, or the capabilities CAP_BPF and CAP_PERFMON (plus
+CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read the /proc entries of other
+users' processes), and a kernel (6.2 or later) with BTF. See docs/agent.md.
 
 Flags:
 `
