@@ -50,7 +50,9 @@ func catShadowCapture() ([]byte, error) {
 	b := scaptest.NewBuilder(w, 1767225600e9)
 	steps := []func() error{
 		func() error { return b.Clone(900, scaptest.Clone{Res: 901, Exe: "-bash", Comm: "bash", Ptid: 800}) },
-		func() error { return b.Clone(901, scaptest.Clone{Res: 0, Exe: "-bash", Comm: "bash", Ptid: 900, Cwd: "/etc"}) },
+		func() error {
+			return b.Clone(901, scaptest.Clone{Res: 0, Exe: "-bash", Comm: "bash", Ptid: 900, Cwd: "/etc"})
+		},
 		func() error {
 			return b.Execve(901, scaptest.Exec{Exe: "cat", Args: []string{"shadow", "hostname"}, ExePath: "/usr/bin/cat", Ptid: 900, Login: true, LoginUID: 1000, Tty: 34816})
 		},
