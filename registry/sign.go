@@ -16,7 +16,6 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
-	sigs "github.com/sigstore/cosign/v2/pkg/signature"
 	ctypes "github.com/sigstore/cosign/v2/pkg/types"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -56,14 +55,31 @@ func NewSigningKey(privatePEM, password []byte) (*SigningKey, error) {
 	return &SigningKey{sv: sv}, nil
 }
 
-// LoadSigningKey loads the key named by ref: a cosign private key file, or a
-// URI cosign resolves (a KMS key such as awskms://, gcpkms://, azurekms://
-// or hashivault:// when that provider is linked into the binary, or
-// k8s://namespace/secret). password is called only when a password is
-// needed.
+// KeyResolver loads keys named by URIs (KMS keys, k8s://namespace/secret).
+// Package registry/kms implements it with cosign's providers; it is kept
+// out of this package so that binaries using key files alone stay small.
+type KeyResolver interface {
+	SignerVerifier(ctx context.Context, ref string, password func() ([]byte, error)) (signature.SignerVerifier, error)
+	Verifier(ctx context.Context, ref string) (signature.Verifier, error)
+}
+
+// LoadSigningKey loads the cosign private key file ref. password is called
+// only when a password is needed. Keys named by URIs need
+// LoadSigningKeyFrom with a KeyResolver.
 func LoadSigningKey(ctx context.Context, ref string, password func() ([]byte, error)) (*SigningKey, error) {
+	return LoadSigningKeyFrom(ctx, ref, password, nil)
+}
+
+// LoadSigningKeyFrom loads the key named by ref: a cosign private key file,
+// or a URI that keys resolves (a KMS key such as awskms://, gcpkms://,
+// azurekms:// or hashivault:// when that provider is linked into the
+// binary, or k8s://namespace/secret).
+func LoadSigningKeyFrom(ctx context.Context, ref string, password func() ([]byte, error), keys KeyResolver) (*SigningKey, error) {
 	if strings.Contains(ref, "://") {
-		sv, err := sigs.SignerVerifierFromKeyRef(ctx, ref, func(bool) ([]byte, error) { return password() }, nil)
+		if keys == nil {
+			return nil, fmt.Errorf("load key %s: key URIs are not supported here (use a key file)", ref)
+		}
+		sv, err := keys.SignerVerifier(ctx, ref, password)
 		if err != nil {
 			return nil, fmt.Errorf("load key %s: %w", ref, err)
 		}

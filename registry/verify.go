@@ -9,13 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
-	sigs "github.com/sigstore/cosign/v2/pkg/signature"
 	ctypes "github.com/sigstore/cosign/v2/pkg/types"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -27,10 +27,13 @@ import (
 // CertOIDCIssuer or CertOIDCIssuerRegexp).
 type VerifyOptions struct {
 	Remote
-	// KeyRef names the public key: a PEM file, or a URI cosign resolves
-	// (KMS, k8s://). PublicKey is the PEM itself; it wins over KeyRef.
+	// KeyRef names the public key: a PEM file, or a URI that Keys
+	// resolves (KMS, k8s://). PublicKey is the PEM itself; it wins over
+	// KeyRef.
 	KeyRef    string
 	PublicKey []byte
+	// Keys resolves key URIs; nil allows key files only.
+	Keys KeyResolver
 
 	// CertIdentity and CertOIDCIssuer (or their regexp forms) are the
 	// identity a keyless signing certificate must carry.
@@ -125,8 +128,16 @@ func checkOpts(ctx context.Context, opts VerifyOptions) (*cosign.CheckOpts, erro
 		var err error
 		if len(opts.PublicKey) > 0 {
 			co.SigVerifier, err = verifierFromPEM(opts.PublicKey)
+		} else if strings.Contains(opts.KeyRef, "://") {
+			if opts.Keys == nil {
+				return nil, fmt.Errorf("key URI %s is not supported here (use a key file)", opts.KeyRef)
+			}
+			co.SigVerifier, err = opts.Keys.Verifier(ctx, opts.KeyRef)
 		} else {
-			co.SigVerifier, err = sigs.PublicKeyFromKeyRef(ctx, opts.KeyRef)
+			var pem []byte
+			if pem, err = os.ReadFile(opts.KeyRef); err == nil {
+				co.SigVerifier, err = verifierFromPEM(pem)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("public key: %w", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/falconer-sec/falconer/compiler/fields"
 	"github.com/falconer-sec/falconer/compiler/ir"
 	"github.com/falconer-sec/falconer/registry"
+	"github.com/falconer-sec/falconer/registry/kms"
 )
 
 const diffLong = `Diff compares two rulesets semantically: rules added, removed, enabled or
@@ -135,7 +136,7 @@ func (s *rulesetSource) loadGit(rev string) (*ir.Program, error) {
 // missing or cannot be decoded by this falconer.
 func (s *rulesetSource) loadOCI(ctx context.Context, ref string) (*ir.Program, error) {
 	if s.key != "" {
-		v, err := registry.Verify(ctx, ref, registry.VerifyOptions{Remote: s.remote, KeyRef: s.key})
+		v, err := registry.Verify(ctx, ref, registry.VerifyOptions{Remote: s.remote, KeyRef: s.key, Keys: kms.Resolver{}})
 		if err != nil {
 			return nil, explain(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/falconer-sec/falconer/ci"
 	"github.com/falconer-sec/falconer/compiler"
 	"github.com/falconer-sec/falconer/registry"
+	"github.com/falconer-sec/falconer/registry/kms"
 )
 
 const publishLong = `Publish runs the whole release pipeline of a rules repository, for CI:
@@ -88,7 +89,7 @@ func newPublishCmd() *cobra.Command {
 			// cost a build. Decrypting a cosign key takes a deliberately
 			// slow scrypt run, so it is a stage of its own.
 			keyStart := time.Now()
-			sk, err := registry.LoadSigningKey(c.Context(), key, keyPassword(c, false))
+			sk, err := registry.LoadSigningKeyFrom(c.Context(), key, keyPassword(c, false), kms.Resolver{})
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/falconer-sec/falconer/registry"
+	"github.com/falconer-sec/falconer/registry/kms"
 )
 
 const pullLong = `Pull fetches a ruleset artifact and writes its rule files, and the
@@ -39,7 +40,7 @@ func newPullCmd() *cobra.Command {
 				return err
 			}
 			if key != "" {
-				v, err := registry.Verify(c.Context(), ref, registry.VerifyOptions{Remote: remote, KeyRef: key})
+				v, err := registry.Verify(c.Context(), ref, registry.VerifyOptions{Remote: remote, KeyRef: key, Keys: kms.Resolver{}})
 				if err != nil {
 					return explain(err)
 				}

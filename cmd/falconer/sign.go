@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/falconer-sec/falconer/registry"
+	"github.com/falconer-sec/falconer/registry/kms"
 )
 
 const signLong = `Sign signs a pushed artifact with a cosign key and stores the signature in
@@ -96,7 +97,7 @@ func newSignCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sk, err := registry.LoadSigningKey(c.Context(), key, keyPassword(c, false))
+			sk, err := registry.LoadSigningKeyFrom(c.Context(), key, keyPassword(c, false), kms.Resolver{})
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/falconer-sec/falconer/registry"
+	"github.com/falconer-sec/falconer/registry/kms"
 )
 
 const verifyLong = `Verify checks an artifact's signature, and optionally its attestations,
@@ -70,6 +71,7 @@ func newVerifyCmd() *cobra.Command {
 				}
 				opts.RequireAttestations = append(opts.RequireAttestations, r)
 			}
+			opts.Keys = kms.Resolver{}
 			v, err := registry.Verify(c.Context(), args[0], opts)
 			if err != nil {
 				return explain(err)
