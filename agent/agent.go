@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -222,6 +223,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 
+	// Loading the ruleset and seeding the tables left garbage behind:
+	// return it to the kernel now rather than keep it resident.
+	debug.FreeOSMemory()
 	a.readyOnce.Do(func() { close(a.ready) })
 	if a.cfg.OnReady != nil {
 		a.cfg.OnReady()
