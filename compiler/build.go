@@ -35,13 +35,13 @@ var stateSyscalls = []string{
 // when the rule files have errors; the diagnostics (warnings included) are
 // returned either way.
 func Compile(fsys fs.FS, paths []string, opts Options) (*ir.Program, syntax.ErrorList, error) {
-	res, diags := Load(fsys, paths, opts)
+	var sources []ir.Source
+	res, diags := load(fsys, paths, opts, func(name string, src []byte) {
+		sum := sha256.Sum256(src)
+		sources = append(sources, ir.Source{Name: name, SHA256: hex.EncodeToString(sum[:])})
+	})
 	if diags.HasErrors() {
 		return nil, diags, fmt.Errorf("compile: %w", diags.Err())
-	}
-	sources, err := sourceDigests(fsys, paths)
-	if err != nil {
-		return nil, diags, fmt.Errorf("compile: %w", err)
 	}
 	p, err := Lower(res)
 	if err != nil {
@@ -49,26 +49,6 @@ func Compile(fsys fs.FS, paths []string, opts Options) (*ir.Program, syntax.Erro
 	}
 	p.Sources = sources
 	return p, diags, nil
-}
-
-// sourceDigests hashes the rule files in load order.
-func sourceDigests(fsys fs.FS, paths []string) ([]ir.Source, error) {
-	var out []ir.Source
-	for _, p := range paths {
-		files, err := expand(fsys, p)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range files {
-			data, err := fs.ReadFile(fsys, f)
-			if err != nil {
-				return nil, err
-			}
-			sum := sha256.Sum256(data)
-			out = append(out, ir.Source{Name: f, SHA256: hex.EncodeToString(sum[:])})
-		}
-	}
-	return out, nil
 }
 
 // expand returns the rule files a path names: itself, or a directory's

@@ -27,6 +27,12 @@ type Options struct {
 // included, sorted by position; the result is complete only when the list
 // has no errors. A path that cannot be read is reported as an error.
 func Load(fsys fs.FS, paths []string, opts Options) (*check.Result, syntax.ErrorList) {
+	return load(fsys, paths, opts, nil)
+}
+
+// load is Load, calling onSource (if not nil) with each rule file it read,
+// in load order.
+func load(fsys fs.FS, paths []string, opts Options, onSource func(name string, src []byte)) (*check.Result, syntax.ErrorList) {
 	var diags syntax.ErrorList
 	var files []*syntax.File
 	for _, p := range paths {
@@ -40,6 +46,9 @@ func Load(fsys fs.FS, paths []string, opts Options) (*check.Result, syntax.Error
 			if err != nil {
 				diags.Errorf(syntax.Pos{File: name}, syntax.CodeFileRead, "could not read rules file: %v", err)
 				continue
+			}
+			if onSource != nil {
+				onSource(name, src)
 			}
 			f, errs := syntax.LoadFile(name, src)
 			diags = append(diags, errs...)
