@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/falconer-sec/falconer/agent/replay"
 	"github.com/falconer-sec/falconer/ci"
 	"github.com/falconer-sec/falconer/registry"
 	"github.com/falconer-sec/falconer/registry/registrytest"
@@ -37,7 +38,7 @@ func TestPublish(t *testing.T) {
 	srv := registrytest.New(t)
 	keys := registrytest.NewKeys(t)
 	r, commit := rulesRepo(t)
-	rel, err := ci.Build(r.dir, ci.BuildOptions{Capture: readCapture})
+	rel, err := ci.Build(r.dir, ci.BuildOptions{Capture: replay.TestCapture})
 	if err != nil {
 		t.Fatal(err)
 	}

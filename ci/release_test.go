@@ -1,7 +1,6 @@
 package ci_test
 
 import (
-	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/falconer-sec/falconer/agent/replay"
 	"github.com/falconer-sec/falconer/ci"
-	"github.com/falconer-sec/falconer/compiler/eval"
 )
 
 // defaultRuleset is the project's default ruleset with its tests, copied
@@ -69,27 +67,13 @@ func rulesRepo(t testing.TB) (*testRepo, string) {
 	return r, h.String()
 }
 
-// readCapture replays a capture file for the rule tests that name one.
-func readCapture(path string, fn func(*eval.Event)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = replay.Each(context.Background(), f, replay.Options{Hostname: "falconer-test"}, func(ev *eval.Event) error {
-		fn(ev)
-		return nil
-	})
-	return err
-}
-
 func TestBuild(t *testing.T) {
 	r, commit := rulesRepo(t)
 	// An ignored file in rules/ is in the work tree but not the commit: a
 	// clean build must not pick it up.
 	r.write("rules/local.yaml", "- list: local_only\n  items: []\n")
 
-	rel, err := ci.Build(r.dir, ci.BuildOptions{Capture: readCapture})
+	rel, err := ci.Build(r.dir, ci.BuildOptions{Capture: replay.TestCapture})
 	if err != nil {
 		t.Fatalf("Build: %v\n%s", err, rel.Diagnostics)
 	}
@@ -220,7 +204,7 @@ func TestBuildFailures(t *testing.T) {
 			edit: func(r *testRepo) {
 				r.write("rules/zz_more.yaml", "- rule: Untested rule\n  desc: d\n  condition: evt.type = execve and proc.name = untested\n  output: o\n  priority: NOTICE\n")
 			},
-			opts:    ci.BuildOptions{MinCoverage: 100, Capture: readCapture},
+			opts:    ci.BuildOptions{MinCoverage: 100, Capture: replay.TestCapture},
 			wantErr: ci.ErrTests,
 			check: func(t *testing.T, rel *ci.Release) {
 				if rel.Tests == nil || rel.Tests.Failed() != 0 || ci.CoveragePercent(rel.Tests) >= 100 {
@@ -236,7 +220,7 @@ func TestBuildFailures(t *testing.T) {
 			r.commit(tt.name)
 			opts := tt.opts
 			if opts.Capture == nil && !opts.NoTests {
-				opts.Capture = readCapture
+				opts.Capture = replay.TestCapture
 			}
 			rel, err := ci.Build(r.dir, opts)
 			if !errors.Is(err, tt.wantErr) {

@@ -2,33 +2,16 @@ package rulesets
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/falconer-sec/falconer/agent/replay"
 	"github.com/falconer-sec/falconer/agent/scap"
 	"github.com/falconer-sec/falconer/agent/scap/scaptest"
-	"github.com/falconer-sec/falconer/compiler/eval"
 )
 
 var updateCaptures = flag.Bool("update-captures", false, "rewrite the capture files rule tests replay")
-
-// readCapture replays a capture file for capture-based rule test cases.
-func readCapture(path string, fn func(*eval.Event)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = replay.Each(context.Background(), f, replay.Options{Hostname: "falconer-test"}, func(ev *eval.Event) error {
-		fn(ev)
-		return nil
-	})
-	return err
-}
 
 // catShadowCapture writes the capture that default/tests/captures.yaml
 // replays: a login shell (sshd > bash) starts cat, which reads

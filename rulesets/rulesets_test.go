@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/falconer-sec/falconer/agent/replay"
 	"github.com/falconer-sec/falconer/compiler"
 	"github.com/falconer-sec/falconer/compiler/eval"
 	"github.com/falconer-sec/falconer/compiler/ruletest"
@@ -102,7 +103,7 @@ func TestRulesets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := ruletest.Run(prog, files, ruletest.Options{Capture: readCapture})
+			rep, err := ruletest.Run(prog, files, ruletest.Options{Capture: replay.TestCapture})
 			if err != nil {
 				t.Fatalf("ruletest.Run: %v", err)
 			}

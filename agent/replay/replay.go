@@ -157,3 +157,20 @@ func File(ctx context.Context, path string, eng *eval.Engine, opts Options, onAl
 	defer f.Close()
 	return Run(ctx, f, eng, opts, onAlert)
 }
+
+// TestCapture replays the capture file at path for rule tests: every event
+// that reaches the rules goes to fn, with the state applied, and the host
+// name is the fixed "falconer-test" so outputs are reproducible. Its
+// signature is ruletest.Options.Capture's.
+func TestCapture(path string, fn func(*eval.Event)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = Each(context.Background(), f, Options{Hostname: "falconer-test"}, func(ev *eval.Event) error {
+		fn(ev)
+		return nil
+	})
+	return err
+}

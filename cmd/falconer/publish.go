@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/falconer-sec/falconer/agent/replay"
 	"github.com/falconer-sec/falconer/ci"
 	"github.com/falconer-sec/falconer/compiler"
 	"github.com/falconer-sec/falconer/registry"
@@ -96,7 +97,7 @@ func newPublishCmd() *cobra.Command {
 			keyStage := ci.Stage{Name: "load-key", Duration: time.Since(keyStart)}
 
 			compiler.Version = "falconer " + falconerVersion()
-			bopts.Capture = readCapture
+			bopts.Capture = replay.TestCapture
 			rel, err := ci.Build(repo, bopts)
 			if rel != nil {
 				printDiags(c, rel.Diagnostics)

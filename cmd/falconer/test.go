@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/falconer-sec/falconer/agent/replay"
 	"github.com/falconer-sec/falconer/compiler/ruletest"
 )
 
@@ -52,7 +53,7 @@ func newTestCmd() *cobra.Command {
 				fmt.Fprintln(c.ErrOrStderr(), err)
 				return errFindings
 			}
-			rep, err := ruletest.Run(prog, files, ruletest.Options{Capture: readCapture})
+			rep, err := ruletest.Run(prog, files, ruletest.Options{Capture: replay.TestCapture})
 			if err != nil {
 				return err
 			}
